@@ -1,0 +1,35 @@
+"""procdeck: a client, a Panel app and a local server for OGC API - Processes.
+
+``import procdeck`` stays light: the client and models are loaded on first use,
+and Panel, Bokeh and FastAPI only by the GUI and server subpackages.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Client": "procdeck.client",
+    "AsyncClient": "procdeck.client",
+    "ClientConfig": "procdeck.client",
+    "ClientError": "procdeck.client",
+    "ProcessRequest": "procdeck.models",
+}
+
+__all__ = ["AsyncClient", "Client", "ClientConfig", "ClientError", "ProcessRequest", "__version__"]
+
+if TYPE_CHECKING:
+    from procdeck.client import AsyncClient, Client, ClientConfig, ClientError
+    from procdeck.models import ProcessRequest
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'procdeck' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
