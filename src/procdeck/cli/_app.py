@@ -13,6 +13,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """OGC API - Processes from the command line."""
+
+
 @app.command()
 def version() -> None:
     """Print procdeck's version."""
