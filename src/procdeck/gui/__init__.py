@@ -1,0 +1,35 @@
+"""procdeck's Panel app: process browser, generated input forms, live job table, result viewers.
+
+Importing this package imports Panel. Public names are loaded on first use so
+that each part (forms, app, jobs, results) stays in its own module.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_LAZY = {
+    # form widgets (issue 4)
+    "InputFormView": "procdeck.gui.forms",
+    "WidgetFactory": "procdeck.gui.forms",
+    "widget_registry": "procdeck.gui.forms",
+    # the app shell (issue 5)
+    "App": "procdeck.gui.app",
+    "serve_app": "procdeck.gui.serve",
+    # jobs and results (issue 6)
+    "JobPoller": "procdeck.gui.jobs",
+    "JobTable": "procdeck.gui.jobs",
+    "ResultView": "procdeck.gui.results",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'procdeck.gui' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
