@@ -1,0 +1,183 @@
+"""The app factory (:func:`create_app`) and the blocking runner (:func:`run_server`)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+
+from procdeck import __version__
+from procdeck.models import ProcessRequest
+from procdeck.server.errors import install_error_handlers
+from procdeck.server.executors import JobExecutor, ThreadExecutor
+from procdeck.server.jobs import JobManager
+from procdeck.server.registry import ProcessRegistry
+from procdeck.server.routes import jobs_router, landing_router, processes_router
+from procdeck.server.state import ServerState
+from procdeck.server.store import JobStore
+
+__all__ = ["create_app", "default_store_path", "load_registry", "run_server"]
+
+log = logging.getLogger("procdeck.server")
+
+DEFAULT_TITLE = "procdeck local server"
+DEFAULT_DESCRIPTION = "Local server implementing the OGC API - Processes 1.0 Standard"
+
+
+def default_store_path() -> Path:
+    """The per-user job store: ``$PROCDECK_HOME/jobs.sqlite`` (default ``~/.procdeck``)."""
+    return Path(os.environ.get("PROCDECK_HOME", "~/.procdeck")).expanduser() / "jobs.sqlite"
+
+
+def create_app(
+    registry: ProcessRegistry | None = None,
+    *,
+    store: str | Path = ":memory:",
+    workers: int = 4,
+    data_dir: Path | None = None,
+    executor: JobExecutor | None = None,
+    title: str = DEFAULT_TITLE,
+    description: str = DEFAULT_DESCRIPTION,
+    commit_interval: float = 0.005,
+) -> FastAPI:
+    """Build the OGC API - Processes app.
+
+    ``registry`` defaults to the demo processes. Jobs persist in ``store`` (a
+    SQLite file, or ``":memory:"``) and run on ``executor`` (default: a pool of
+    ``workers`` threads). Result files go to ``data_dir`` (default: ``data``
+    next to the store file, or a temporary directory removed at shutdown for an
+    in-memory store). The store opens and the workers start when the app
+    starts (its lifespan); they are flushed and stopped when it stops.
+    """
+    if registry is None:
+        from procdeck.demo import registry as demo_registry
+
+        registry = demo_registry
+    state = ServerState(registry=registry, title=title, description=description)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        job_store = JobStore(store, commit_interval=commit_interval)
+        data, temporary = _data_dir(store, data_dir)
+        manager = JobManager(registry, job_store, executor or ThreadExecutor(workers), data)
+        manager.open()
+        state.manager_ = manager
+        try:
+            yield
+        finally:
+            state.manager_ = None
+            manager.close()
+            if temporary:
+                shutil.rmtree(data, ignore_errors=True)
+
+    app = FastAPI(title=title, description=description, version=__version__, lifespan=lifespan)
+    app.state.procdeck = state
+    install_error_handlers(app)
+    app.include_router(landing_router)
+    app.include_router(processes_router)
+    app.include_router(jobs_router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def _data_dir(store: str | Path, data_dir: Path | None) -> tuple[Path, bool]:
+    if data_dir is not None:
+        path = Path(data_dir).expanduser()
+        path.mkdir(parents=True, exist_ok=True)
+        return path.resolve(), False
+    if str(store) != ":memory:":
+        path = Path(store).expanduser().resolve().parent / "data"
+        path.mkdir(parents=True, exist_ok=True)
+        return path, False
+    return Path(tempfile.mkdtemp(prefix="procdeck-data-")).resolve(), True
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI document, plus the execute request schema, minus the unused 422s."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
+    _, defs = models_json_schema(
+        [(ProcessRequest, "validation")], ref_template="#/components/schemas/{model}"
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.update(defs.get("$defs", {}))
+    # Invalid parameters are answered 400 (RFC 7807), never FastAPI's 422.
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            operation.get("responses", {}).pop("422", None)
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def load_registry(modules: Sequence[str] | None) -> ProcessRegistry:
+    """The processes of ``modules`` (each exposes a ``registry``, or ``module:attribute``).
+
+    Without modules: the demo processes.
+    """
+    if not modules:
+        from procdeck.demo import registry as demo_registry
+
+        return demo_registry
+    merged = ProcessRegistry()
+    for spec in modules:
+        module_name, _, attribute = spec.partition(":")
+        module = importlib.import_module(module_name)
+        registry = getattr(module, attribute or "registry", None)
+        if not isinstance(registry, ProcessRegistry):
+            raise TypeError(
+                f"{spec}: expected a ProcessRegistry named {attribute or 'registry'!r} "
+                f"in module {module_name!r}"
+            )
+        merged.update(registry)
+    return merged
+
+
+def run_server(
+    host: str = "127.0.0.1",
+    port: int = 8008,
+    *,
+    store: str | Path | None = None,
+    processes: list[str] | None = None,
+    workers: int = 4,
+    data_dir: Path | None = None,
+    access_log: bool = False,
+    log_level: str = "info",
+) -> None:
+    """Serve the processes of ``processes`` (default: the demo processes) until stopped.
+
+    ``store`` defaults to :func:`default_store_path`. The access log is off
+    by default (it costs throughput); turn it on with ``access_log=True``.
+    """
+    import uvicorn
+
+    registry = load_registry(processes)
+    store = store if store is not None else default_store_path()
+    app = create_app(registry, store=store, workers=workers, data_dir=data_dir)
+    print(
+        f"procdeck: serving {len(registry)} process(es) on http://{host}:{port} "
+        f"(store: {store}, workers: {workers})",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        access_log=access_log,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,64 @@
+"""The job context a process function may ask for.
+
+A parameter annotated with :class:`JobContext` is not an input: the server
+passes the running job's context there. Through it a function reports progress
+and a message, and notices that the job was dismissed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+__all__ = ["JobContext", "JobDismissed"]
+
+
+class JobDismissed(Exception):
+    """Raised inside a process function when its job was dismissed: the job stops."""
+
+
+class JobContext:
+    """What a running process function knows about its job.
+
+    ``report()`` updates the job's progress (0..100) and message; it raises
+    :class:`JobDismissed` when the job was dismissed, so a function that
+    reports regularly stops by itself. Long loops that do not report can
+    check :attr:`dismissed` or call :meth:`check_dismissed`.
+    """
+
+    __slots__ = ("_is_dismissed", "_on_report", "data_dir", "job_id")
+
+    def __init__(
+        self,
+        job_id: str,
+        data_dir: Path,
+        on_report: Callable[[float | None, str | None], None] | None = None,
+        is_dismissed: Callable[[], bool] | None = None,
+    ) -> None:
+        self.job_id = job_id
+        """The id of the running job, e.g. ``job_7``."""
+        self.data_dir = data_dir
+        """The server's data directory: write result files below it."""
+        self._on_report = on_report
+        self._is_dismissed = is_dismissed
+
+    @classmethod
+    def detached(cls, data_dir: str | Path = ".") -> JobContext:
+        """A context for calling a process function outside the server (reports go nowhere)."""
+        return cls("local", Path(data_dir))
+
+    @property
+    def dismissed(self) -> bool:
+        """True once the job was dismissed."""
+        return self._is_dismissed is not None and self._is_dismissed()
+
+    def check_dismissed(self) -> None:
+        """Raise :class:`JobDismissed` if the job was dismissed."""
+        if self.dismissed:
+            raise JobDismissed(self.job_id)
+
+    def report(self, progress: float | None = None, message: str | None = None) -> None:
+        """Report progress (percent, 0..100) and/or a message; stop if dismissed."""
+        self.check_dismissed()
+        if self._on_report is not None and (progress is not None or message is not None):
+            self._on_report(progress, message)

@@ -1,0 +1,364 @@
+"""The job manager: creates jobs, runs them on an executor, keeps their state.
+
+Live state is in memory (one lock guards every change); each change is handed
+to the :class:`~procdeck.server.store.JobStore` as a row and written behind. A
+job's status document is serialised once per change and cached, so status
+reads and job lists are served from ready-made JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import traceback
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from procdeck.server.context import JobContext, JobDismissed
+from procdeck.server.executors import JobExecutor
+from procdeck.server.registry import ProcessRegistry, RegisteredProcess
+from procdeck.server.store import JobRow, JobStore
+
+__all__ = ["FINAL_STATES", "Job", "JobManager", "JobNotDismissable"]
+
+log = logging.getLogger("procdeck.server")
+
+ACCEPTED, RUNNING, SUCCESSFUL, FAILED, DISMISSED = (
+    "accepted", "running", "successful", "failed", "dismissed"
+)
+FINAL_STATES = frozenset({SUCCESSFUL, FAILED, DISMISSED})
+STATES = frozenset({ACCEPTED, RUNNING, *FINAL_STATES})
+
+STOPPED_WHILE_RUNNING = "The server stopped while the job was running"
+STOPPED_BEFORE_START = "The server stopped before the job started"
+JOB_FAILED_TYPE = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/job-failed"
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class JobNotDismissable(Exception):
+    """The job's process does not allow dismissing a running job."""
+
+
+class Job:
+    """One job's live state. Change it only through the :class:`JobManager`."""
+
+    __slots__ = (
+        "_json", "_waiters", "created", "error", "finished", "id", "message", "process_id",
+        "progress", "request", "results", "results_json", "results_stored", "seq", "started",
+        "status", "updated",
+    )
+
+    def __init__(self, seq: int, process_id: str, request: str | None, created: str) -> None:
+        self.seq = seq
+        self.id = f"job_{seq}"
+        self.process_id = process_id
+        self.status = ACCEPTED
+        self.created = created
+        self.started: str | None = None
+        self.finished: str | None = None
+        self.updated: str | None = created
+        self.progress: int | None = None
+        self.message: str | None = None
+        self.request = request
+        self.error: dict[str, Any] | None = None
+        self.results: dict[str, Any] | None = None
+        self.results_json: str | None = None
+        self.results_stored = False
+        self._json: str | None = None
+        self._waiters: list[Callable[[], None]] = []
+
+    @property
+    def is_final(self) -> bool:
+        """True once successful, failed or dismissed."""
+        return self.status in FINAL_STATES
+
+    def status_info(self) -> dict[str, Any]:
+        """The job's ``statusInfo`` document (absent fields left out)."""
+        info: dict[str, Any] = {
+            "jobID": self.id, "processID": self.process_id, "type": "process",
+            "status": self.status,
+        }
+        if self.message is not None:
+            info["message"] = self.message
+        info["created"] = self.created
+        if self.started is not None:
+            info["started"] = self.started
+        if self.finished is not None:
+            info["finished"] = self.finished
+        if self.updated is not None:
+            info["updated"] = self.updated
+        if self.progress is not None:
+            info["progress"] = self.progress
+        return info
+
+    def row(self) -> JobRow:
+        """The job as a store row."""
+        return (
+            self.seq, self.id, self.process_id, self.status, self.created, self.started,
+            self.finished, self.updated, self.progress, self.message, self.request,
+            None if self.error is None else json.dumps(self.error), self.results_json,
+        )
+
+
+class JobManager:
+    """Creates, runs, lists, dismisses and removes jobs; persists them through the store."""
+
+    def __init__(
+        self,
+        registry: ProcessRegistry,
+        store: JobStore,
+        executor: JobExecutor,
+        data_dir: Path,
+    ) -> None:
+        self.registry = registry
+        self.store = store
+        self.executor = executor
+        self.data_dir = data_dir
+        self._lock = threading.Lock()
+        self._jobs: dict[str, Job] = {}
+        self._next_seq = store.first_number
+        self._closed = False
+
+    # -- life cycle -------------------------------------------------------------------
+
+    def open(self) -> None:
+        """Load the stored jobs, mark interrupted ones failed, start the executor."""
+        now = _now()
+        for stored in self.store.load():
+            job = Job(stored.seq, stored.process_id, None, stored.created)
+            job.status, job.started, job.finished = stored.status, stored.started, stored.finished
+            job.updated, job.progress, job.message = stored.updated, stored.progress, stored.message
+            job.error = json.loads(stored.error) if stored.error else None
+            job.results_stored = stored.has_results
+            if job.status not in FINAL_STATES:
+                running = job.status == RUNNING
+                self._fail(job, STOPPED_WHILE_RUNNING if running else STOPPED_BEFORE_START,
+                           finished=job.updated or now, now=now)
+            self._jobs[job.id] = job
+        self.executor.start()
+
+    def close(self) -> None:
+        """Fail jobs still accepted or running, stop the executor, flush and close the store."""
+        now = _now()
+        with self._lock:
+            self._closed = True
+            for job in self._jobs.values():
+                if job.status == RUNNING:
+                    self._fail(job, STOPPED_WHILE_RUNNING, finished=now, now=now)
+                elif job.status == ACCEPTED:
+                    self._fail(job, STOPPED_BEFORE_START, finished=now, now=now)
+        self.executor.shutdown(wait=False)
+        self.store.close()
+
+    # -- reading ----------------------------------------------------------------------
+
+    def get(self, job_id: str) -> Job | None:
+        """The job with this id, or None."""
+        return self._jobs.get(job_id)
+
+    def status_json(self, job: Job) -> str:
+        """The job's status document as JSON text (cached until the job changes)."""
+        with self._lock:
+            text = job._json
+            if text is None:
+                text = job._json = json.dumps(job.status_info())
+            return text
+
+    def page(
+        self,
+        *,
+        process_ids: Iterable[str] | None = None,
+        statuses: Iterable[str] | None = None,
+        after_seq: int = -1,
+        limit: int = 1000,
+    ) -> tuple[list[str], int | None]:
+        """One page of job status documents (JSON texts) in creation order.
+
+        Returns the page and the ``seq`` to continue after, or None on the last page.
+        """
+        wanted_processes = set(process_ids) if process_ids else None
+        wanted_statuses = set(statuses) if statuses else None
+        page: list[str] = []
+        last = after_seq
+        with self._lock:
+            for job in self._jobs.values():
+                if job.seq <= after_seq:
+                    continue
+                if wanted_processes is not None and job.process_id not in wanted_processes:
+                    continue
+                if wanted_statuses is not None and job.status not in wanted_statuses:
+                    continue
+                if len(page) == limit:
+                    return page, last
+                text = job._json
+                if text is None:
+                    text = job._json = json.dumps(job.status_info())
+                page.append(text)
+                last = job.seq
+        return page, None
+
+    def results_json(self, job: Job) -> str | None:
+        """The results of a successful job as JSON text (loaded from the store if needed)."""
+        if job.results_json is None and job.results_stored:
+            job.results_json = self.store.load_results(job.seq)
+        return job.results_json
+
+    def results(self, job: Job) -> dict[str, Any] | None:
+        """The results of a successful job (loaded from the store if needed)."""
+        if job.results is None:
+            text = self.results_json(job)
+            if text is not None:
+                job.results = json.loads(text)
+        return job.results
+
+    def request(self, job: Job) -> dict[str, Any] | None:
+        """The execute request the job was created from, if known."""
+        text = job.request if job.request is not None else self.store.load_request(job.seq)
+        return json.loads(text) if text else None
+
+    # -- changing ---------------------------------------------------------------------
+
+    def submit(
+        self, process: RegisteredProcess, kwargs: dict[str, Any], request: str | None = None
+    ) -> Job:
+        """Create a job for ``process`` and queue it; ``request`` is the execute body (JSON)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the job manager is closed")
+            seq = self._next_seq
+            self._next_seq += 1
+            job = Job(seq, process.id, request, _now())
+            self._jobs[job.id] = job
+            self.store.put(job.row())
+        self.executor.submit(lambda: self._run(job, process, kwargs))
+        return job
+
+    def dismiss(self, job: Job) -> tuple[dict[str, Any], bool]:
+        """Dismiss a job: stop it if accepted or running, remove it if finished.
+
+        Returns the status document to answer with and whether the job was removed.
+        """
+        process = self.registry.get(job.process_id)
+        with self._lock:
+            if job.status in FINAL_STATES:
+                self._jobs.pop(job.id, None)
+                self.store.delete(job.seq)
+                info = job.status_info()
+                info.update(status=DISMISSED, message="Job removed", updated=_now())
+                return info, True
+            if job.status == RUNNING and process is not None and not process.allows_dismiss:
+                raise JobNotDismissable(job.process_id)
+            now = _now()
+            was_running = job.status == RUNNING
+            job.status = DISMISSED
+            job.message = "Dismissed while running" if was_running else "Dismissed before start"
+            job.finished = job.updated = now
+            self._changed(job)
+            waiters, job._waiters = job._waiters, []
+            info = job.status_info()
+        for notify in waiters:
+            notify()
+        return info, False
+
+    async def wait(self, job: Job) -> None:
+        """Wait (without blocking the event loop) until the job is final."""
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+
+        def notify() -> None:
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(None))
+
+        with self._lock:
+            if job.status in FINAL_STATES:
+                return
+            job._waiters.append(notify)
+        await done
+
+    # -- inside the worker ------------------------------------------------------------
+
+    def _changed(self, job: Job) -> None:
+        """Call with the lock held after changing ``job``."""
+        job._json = None
+        self.store.put(job.row())
+
+    def _fail(self, job: Job, message: str, *, finished: str, now: str,
+              error: dict[str, Any] | None = None) -> None:
+        job.status = FAILED
+        job.message = message
+        job.finished = finished
+        job.updated = now
+        job.error = error or {"type": JOB_FAILED_TYPE, "title": "Job failed", "detail": message}
+        self._changed(job)
+
+    def _report(self, job: Job, progress: float | None, message: str | None) -> None:
+        with self._lock:
+            if job.status != RUNNING:
+                raise JobDismissed(job.id)
+            if progress is not None:
+                job.progress = max(0, min(100, round(progress)))
+            if message is not None:
+                job.message = message
+            job.updated = _now()
+            self._changed(job)
+
+    def _run(self, job: Job, process: RegisteredProcess, kwargs: dict[str, Any]) -> None:
+        with self._lock:
+            if job.status != ACCEPTED or self._closed:
+                return
+            job.status = RUNNING
+            job.started = job.updated = _now()
+            self._changed(job)
+        context = None
+        if process.uses_context:
+            context = JobContext(
+                job.id,
+                self.data_dir,
+                on_report=lambda progress, message: self._report(job, progress, message),
+                is_dismissed=lambda: job.status != RUNNING,
+            )
+        try:
+            outputs = process.run(kwargs, context)
+            results_json = json.dumps(outputs)
+        except JobDismissed:
+            return  # the job is already marked dismissed (or failed by a shutdown)
+        except Exception as exc:
+            self._finish_failed(job, exc)
+            return
+        with self._lock:
+            if job.status != RUNNING:  # dismissed meanwhile: the results are dropped
+                return
+            now = _now()
+            job.results, job.results_json, job.results_stored = outputs, results_json, True
+            job.status = SUCCESSFUL
+            job.message = "Done"
+            if job.progress is not None:
+                job.progress = 100
+            job.finished = job.updated = now
+            self._changed(job)
+            waiters, job._waiters = job._waiters, []
+        for notify in waiters:
+            notify()
+
+    def _finish_failed(self, job: Job, exc: Exception) -> None:
+        message = f"{type(exc).__name__}: {exc}"
+        error = {
+            "type": JOB_FAILED_TYPE,
+            "title": "Job failed",
+            "detail": message,
+            "traceback": traceback.format_exception(exc),
+        }
+        with self._lock:
+            if job.status != RUNNING:
+                return
+            now = _now()
+            self._fail(job, message, finished=now, now=now, error=error)
+            waiters, job._waiters = job._waiters, []
+        for notify in waiters:
+            notify()

@@ -1,0 +1,7 @@
+"""The API's routers: landing page and conformance, processes, jobs."""
+
+from procdeck.server.routes.jobs import router as jobs_router
+from procdeck.server.routes.landing import router as landing_router
+from procdeck.server.routes.processes import router as processes_router
+
+__all__ = ["jobs_router", "landing_router", "processes_router"]

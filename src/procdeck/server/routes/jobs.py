@@ -1,0 +1,190 @@
+"""``/jobs``, ``/jobs/{jobId}`` (GET, DELETE = dismiss) and ``/jobs/{jobId}/results``."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from procdeck.models import JobInfo, JobList, JobResults
+from procdeck.server.errors import (
+    JOB_DISMISSED,
+    NO_SUCH_JOB,
+    NOT_ALLOWED,
+    RESULT_NOT_READY,
+    ProblemError,
+    problem_response,
+)
+from procdeck.server.jobs import DISMISSED, FAILED, STATES, SUCCESSFUL, Job, JobNotDismissable
+from procdeck.server.routes._responses import json_response, link, problem
+from procdeck.server.state import ServerState, StateDep, base_url
+
+router = APIRouter(tags=["Jobs"])
+
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 10000
+
+
+def job_or_404(state: ServerState, job_id: str) -> Job:
+    """The job, or a 404 ``no-such-job`` problem."""
+    job = state.manager.get(job_id)
+    if job is None:
+        raise ProblemError(
+            404, "No such job", f"There is no job with id {job_id!r}", type=NO_SUCH_JOB
+        )
+    return job
+
+
+def _split(values: list[str] | None) -> list[str] | None:
+    """Accept both repeated parameters and comma-separated lists."""
+    if not values:
+        return None
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+
+def _cursor(after: str | None) -> int:
+    if after is None:
+        return -1
+    number = after.removeprefix("job_")
+    if not number.isdigit():
+        raise ProblemError(400, "Invalid request", f"'after' must be a job id, not {after!r}")
+    return int(number)
+
+
+@router.get(
+    "/jobs",
+    name="get_jobs",
+    summary="List the jobs",
+    response_model=None,
+    responses={
+        200: {"model": JobList, "description": "Jobs in creation order; `next` link to page"},
+        400: problem("Invalid filter"),
+    },
+)
+async def get_jobs(
+    request: Request,
+    state: StateDep,
+    processID: Annotated[
+        list[str] | None, Query(description="Only jobs of these processes")
+    ] = None,
+    status: Annotated[list[str] | None, Query(description="Only jobs in these states")] = None,
+    type: Annotated[
+        list[str] | None, Query(description="Only jobs of these types (all are `process`)")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Jobs per page")] = DEFAULT_LIMIT,
+    after: Annotated[
+        str | None, Query(description="Continue after this job id (from the `next` link)")
+    ] = None,
+) -> Response:
+    """The jobs, oldest first, filtered by process, status and type; ``next`` links page on."""
+    statuses = _split(status)
+    if statuses:
+        unknown = sorted(set(statuses) - STATES)
+        if unknown:
+            raise ProblemError(
+                400, "Invalid request",
+                f"Unknown status value(s) {unknown}; use {sorted(STATES)}",
+            )
+    types = _split(type)
+    base = base_url(request)
+    query = request.url.query
+    links = [link(f"{base}/jobs" + (f"?{query}" if query else ""), "self", "get_jobs")]
+    if types is not None and "process" not in types:
+        page, next_after = [], None
+    else:
+        page, next_after = state.manager.page(
+            process_ids=_split(processID), statuses=statuses, after_seq=_cursor(after),
+            limit=limit,
+        )
+    if next_after is not None:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
+        params.append(("after", f"job_{next_after}"))
+        links.append(link(f"{base}/jobs?{urlencode(params)}", "next", "next page"))
+    body = '{"jobs":[' + ",".join(page) + '],"links":' + json.dumps(links) + "}"
+    return json_response(body)
+
+
+@router.get(
+    "/jobs/{jobId}",
+    name="get_job",
+    summary="Status of a job",
+    response_model=None,
+    responses={200: {"model": JobInfo, "description": "Status info"}, 404: problem("No such job")},
+)
+async def get_job(jobId: str, state: StateDep) -> Response:
+    """The status of one job: status, progress, message and timestamps."""
+    job = job_or_404(state, jobId)
+    return json_response(state.manager.status_json(job))
+
+
+@router.delete(
+    "/jobs/{jobId}",
+    name="dismiss_job",
+    summary="Dismiss a job",
+    response_model=None,
+    responses={
+        200: {"model": JobInfo, "description": "Status info with status `dismissed`"},
+        403: problem("The process does not allow dismissing a running job"),
+        404: problem("No such job"),
+    },
+)
+async def dismiss_job(jobId: str, state: StateDep) -> Response:
+    """Dismiss a job.
+
+    An accepted or running job is stopped (a cooperative process stops at its
+    next progress report), its status becomes ``dismissed`` and any results are
+    dropped; it stays in the job list as dismissed. A finished job (successful,
+    failed or already dismissed) is removed with its results: it then answers 404.
+    """
+    job = job_or_404(state, jobId)
+    try:
+        info, _removed = state.manager.dismiss(job)
+    except JobNotDismissable as exc:
+        raise ProblemError(
+            403, "Dismiss not allowed",
+            f"Process {exc.args[0]!r} does not allow dismissing a running job",
+            type=NOT_ALLOWED,
+        ) from exc
+    return json_response(json.dumps(info))
+
+
+@router.get(
+    "/jobs/{jobId}/results",
+    name="get_job_results",
+    summary="Results of a job",
+    response_model=None,
+    responses={
+        200: {"model": JobResults, "description": "Output id -> value"},
+        404: problem("No such job, or the job has not finished (result-not-ready)"),
+        410: problem("The job was dismissed: it has no results"),
+        500: problem("The job failed: its error, with the traceback"),
+    },
+)
+async def get_job_results(jobId: str, state: StateDep) -> Response:
+    """The results of a successful job; for a failed job, its error."""
+    job = job_or_404(state, jobId)
+    status = job.status
+    if status == SUCCESSFUL:
+        text = state.manager.results_json(job)
+        if text is not None:
+            return json_response(text)
+        raise ProblemError(500, "Results missing", f"The results of {job.id} were not stored")
+    if status == FAILED:
+        error = dict(job.error or {})
+        return problem_response(
+            500, error.pop("title", "Job failed"), error.pop("detail", job.message),
+            type=error.pop("type", "about:blank"), instance=f"/jobs/{job.id}/results",
+            jobID=job.id, **error,
+        )
+    if status == DISMISSED:
+        raise ProblemError(
+            410, "Job dismissed", f"Job {job.id} was dismissed: it has no results",
+            type=JOB_DISMISSED,
+        )
+    raise ProblemError(
+        404, "Result not ready", f"Job {job.id} is {status}: its results are not ready yet",
+        type=RESULT_NOT_READY,
+    )

@@ -1,0 +1,103 @@
+"""``GET /`` (landing page) and ``GET /conformance``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from procdeck.models import ConformanceDeclaration, LandingPage
+from procdeck.server.routes._responses import json_response, link
+from procdeck.server.state import StateDep, base_url
+
+router = APIRouter(tags=["Capabilities"])
+
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/ogc-process-description",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/oas30",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
+    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
+]
+_HTML_ROUTES = {"swagger_ui_html", "swagger_ui_redirect", "redoc_html"}
+_DOC_ROUTES = {*_HTML_ROUTES, "openapi"}
+_OGC_REL = "http://www.opengis.net/def/rel/ogc/1.0/"
+
+
+def _flat_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, looking into included routers (newer FastAPI keeps them nested)."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flat_routes(inner.routes)
+        else:
+            yield route
+
+
+def _landing_links(request: Request, base: str) -> list[dict[str, str]]:
+    """The seed's links: self, then one ``service`` link per API route, titled by its name.
+
+    Followed by the standard's relations (service-desc, service-doc,
+    conformance, processes, job-list) for clients that look for those.
+    """
+    links = [link(f"{base}/", "self", "get_capabilities")]
+    seen: set[tuple[str, str]] = set()
+    for route in _flat_routes(request.app.routes):
+        if not isinstance(route, Route):  # FastAPI's APIRoute is a Route too
+            continue
+        if not route.include_in_schema and route.name not in _DOC_ROUTES:
+            continue
+        key = (route.path, route.name)
+        if key in seen:
+            continue
+        seen.add(key)
+        kind = "text/html" if route.name in _HTML_ROUTES else "application/json"
+        links.append(link(base + route.path, "service", route.name, kind))
+    openapi_url = request.app.openapi_url or "/openapi.json"
+    links += [
+        link(base + openapi_url, "service-desc", "OpenAPI definition",
+             "application/vnd.oai.openapi+json;version=3.1"),
+        link(f"{base}/docs", "service-doc", "API documentation", "text/html"),
+        link(f"{base}/conformance", _OGC_REL + "conformance", "Conformance classes"),
+        link(f"{base}/processes", _OGC_REL + "processes", "Processes"),
+        link(f"{base}/jobs", _OGC_REL + "job-list", "Jobs"),
+    ]
+    return links
+
+
+@router.get(
+    "/",
+    name="get_capabilities",
+    summary="Landing page",
+    response_model=None,
+    responses={200: {"model": LandingPage, "description": "Title, description and links"}},
+)
+async def get_capabilities(request: Request, state: StateDep) -> Response:
+    """The landing page: what this server is and links to the API's resources."""
+    base = base_url(request)
+    key = ("landing", base)
+    body = state.cache.get(key)
+    if body is None:
+        document = {
+            "title": state.title,
+            "description": state.description,
+            "links": _landing_links(request, base),
+        }
+        body = state.cache[key] = json.dumps(document).encode()
+    return json_response(body)
+
+
+@router.get(
+    "/conformance",
+    name="get_conformance",
+    summary="Conformance classes",
+    response_model=None,
+    responses={200: {"model": ConformanceDeclaration, "description": "Conformance classes"}},
+)
+async def get_conformance() -> Response:
+    """The conformance classes of OGC API - Processes this server implements."""
+    return json_response(json.dumps({"conformsTo": CONFORMANCE}))

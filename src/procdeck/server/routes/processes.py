@@ -1,0 +1,210 @@
+"""``/processes``, ``/processes/{processID}`` and ``POST /processes/{processID}/execution``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from procdeck.models import JobInfo, JobResults, ProcessDescription, ProcessList
+from procdeck.server.errors import (
+    INVALID_INPUT,
+    JOB_DISMISSED,
+    NO_SUCH_PROCESS,
+    ProblemError,
+    problem_response,
+)
+from procdeck.server.jobs import DISMISSED, SUCCESSFUL, Job, JobManager
+from procdeck.server.registry import RegisteredProcess
+from procdeck.server.routes._responses import json_response, link, problem
+from procdeck.server.state import ServerState, StateDep, base_url
+
+router = APIRouter(tags=["Processes"])
+
+_REQUEST_MEMBERS = frozenset({"inputs", "outputs", "response", "subscriber", "mode"})
+
+
+def process_or_404(state: ServerState, process_id: str) -> RegisteredProcess:
+    """The registered process, or a 404 ``no-such-process`` problem."""
+    process = state.registry.get(process_id)
+    if process is None:
+        raise ProblemError(
+            404, "No such process", f"There is no process with id {process_id!r}",
+            type=NO_SUCH_PROCESS,
+        )
+    return process
+
+
+@router.get(
+    "/processes",
+    name="get_processes",
+    summary="List the processes",
+    response_model=None,
+    responses={200: {"model": ProcessList, "description": "Summaries of every process"}},
+)
+async def get_processes(request: Request, state: StateDep) -> Response:
+    """The summaries of every process this server offers."""
+    base = base_url(request)
+    key = ("processes", base)
+    body = state.cache.get(key)
+    if body is None:
+        document = {
+            "links": [link(f"{base}/processes", "self", "get_processes")],
+            "processes": [process.summary for process in state.registry],
+        }
+        body = state.cache[key] = json.dumps(document).encode()
+    return json_response(body)
+
+
+@router.get(
+    "/processes/{processID}",
+    name="get_process",
+    summary="Describe a process",
+    response_model=None,
+    responses={
+        200: {"model": ProcessDescription, "description": "The process description"},
+        404: problem("No such process"),
+    },
+)
+async def get_process(processID: str, state: StateDep) -> Response:
+    """The full description of one process: its inputs and outputs with their schemas."""
+    key = ("process", processID)
+    body = state.cache.get(key)
+    if body is None:
+        process = process_or_404(state, processID)
+        body = state.cache[key] = json.dumps(process.description).encode()
+    return json_response(body)
+
+
+def _parse_request(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        document = json.loads(body)
+    except ValueError as exc:
+        raise ProblemError(400, "Invalid request", f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise ProblemError(400, "Invalid request", "The execute request must be a JSON object")
+    unknown = document.keys() - _REQUEST_MEMBERS
+    if unknown:
+        raise ProblemError(
+            400, "Invalid request",
+            f"Unknown member(s) {sorted(unknown)} in the execute request; "
+            "inputs go under 'inputs'",
+        )
+    if not isinstance(document.get("inputs", {}), dict):
+        raise ProblemError(400, "Invalid request", "'inputs' must be an object")
+    if document.get("response", "raw") not in ("raw", "document"):
+        raise ProblemError(400, "Invalid request", "'response' must be 'raw' or 'document'")
+    return document
+
+
+def _check_outputs(process: RegisteredProcess, outputs: Any) -> list[str] | None:
+    if outputs is None:
+        return None
+    if not isinstance(outputs, dict):
+        raise ProblemError(400, "Invalid request", "'outputs' must be an object")
+    unknown = sorted(set(outputs) - set(process.output_ids))
+    if unknown:
+        raise ProblemError(
+            400, "Invalid outputs", f"Unknown output(s) {unknown}; "
+            f"process {process.id!r} has {list(process.output_ids)}", type=INVALID_INPUT,
+        )
+    return list(outputs)
+
+
+def _wants_async(request: Request, document: dict[str, Any]) -> bool:
+    prefer = request.headers.get("prefer", "")
+    return "respond-async" in prefer.lower() or document.get("mode") == "async"
+
+
+_EXECUTE_BODY = {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProcessRequest"}}},
+}
+
+
+@router.post(
+    "/processes/{processID}/execution",
+    name="execute_process",
+    summary="Execute a process",
+    status_code=201,
+    response_model=None,
+    openapi_extra={"requestBody": _EXECUTE_BODY},
+    responses={
+        201: {
+            "model": JobInfo,
+            "description": "Job created (asynchronous execution); its URL is in `Location`",
+        },
+        200: {
+            "model": JobResults,
+            "description": "Results (synchronous execution, for processes that allow it)",
+        },
+        400: problem("Invalid request or inputs: every bad input is named"),
+        404: problem("No such process"),
+    },
+)
+async def execute_process(
+    processID: str,
+    request: Request,
+    state: StateDep,
+) -> Response:
+    """Execute a process with the given inputs.
+
+    Asynchronously (201, status info, ``Location`` of the job) when the client
+    sends ``Prefer: respond-async`` or the process only allows async-execute;
+    synchronously (200 with the results) when the process allows sync-execute
+    and the client did not ask for async. Inputs are checked before a job is
+    created: 400 names every bad input.
+    """
+    process = process_or_404(state, processID)
+    body = await request.body()
+    document = _parse_request(body)
+    kwargs, problems = process.prepare(document.get("inputs") or {})
+    if problems:
+        raise ProblemError(
+            400, "Invalid inputs", "; ".join(str(p) for p in problems),
+            type=INVALID_INPUT, errors=[p.to_dict() for p in problems],
+        )
+    selected = _check_outputs(process, document.get("outputs"))
+    manager = state.manager
+    job = manager.submit(process, kwargs, body.decode() if body.strip() else "{}")
+    base = base_url(request)
+    location = f"{base}/jobs/{job.id}"
+    wants_async = _wants_async(request, document)
+    if process.allows_sync and (not wants_async or not process.allows_async):
+        return await _respond_sync(manager, job, document, selected, location)
+    headers = {"Location": location}
+    if wants_async:
+        headers["Preference-Applied"] = "respond-async"
+    return json_response(manager.status_json(job), 201, headers)
+
+
+async def _respond_sync(
+    manager: JobManager,
+    job: Job,
+    document: dict[str, Any],
+    selected: list[str] | None,
+    location: str,
+) -> Response:
+    await manager.wait(job)
+    headers = {"Location": location, "Link": f'<{location}>; rel="monitor"'}
+    if job.status == SUCCESSFUL:
+        results = manager.results(job) or {}
+        if selected:
+            results = {k: v for k, v in results.items() if k in selected}
+        if document.get("response", "raw") == "raw" and len(results) == 1:
+            return json_response(json.dumps(next(iter(results.values()))), 200, headers)
+        return json_response(json.dumps(results), 200, headers)
+    if job.status == DISMISSED:
+        return problem_response(
+            410, "Job dismissed", f"Job {job.id} was dismissed before it finished",
+            type=JOB_DISMISSED, headers=headers, jobID=job.id,
+        )
+    error = dict(job.error or {})
+    return problem_response(
+        500, error.pop("title", "Job failed"), error.pop("detail", job.message),
+        type=error.pop("type", "about:blank"), headers=headers, jobID=job.id, **error,
+    )
