@@ -253,9 +253,10 @@ class MapField(CompositeField):
     def _new_entry(self, key: str) -> Field:
         return self.context.build(self.value_schema, key=key, parent=self, required=True)
 
-    def add(self, key: str = "", value: Any = MISSING) -> Field:
-        """Add an entry (an empty key until named); returns its value field."""
-        entry = self._new_entry(key)
+    def add(self, key: str | None = None, value: Any = MISSING) -> Field:
+        """Add an entry (left out of the value until it has a key); returns its value field."""
+        entry = self._new_entry(key or "")
+        entry.unnamed = key is None  # type: ignore[attr-defined]
         _load(entry, entry.initial_value() if value is MISSING else value)
         self.entries = [*self.entries, entry]
         self._child_changed(entry)
@@ -272,8 +273,10 @@ class MapField(CompositeField):
 
     def rename(self, index: int, key: str) -> None:
         """Change the key of the entry at ``index``."""
-        self.entries[index].key = key
-        self._child_changed(self.entries[index])
+        entry = self.entries[index]
+        entry.key = key
+        entry.unnamed = False  # type: ignore[attr-defined]
+        self._child_changed(entry)
 
     def _push(self, value: Any) -> None:
         data = value if isinstance(value, dict) else {}
@@ -285,14 +288,15 @@ class MapField(CompositeField):
         self.entries = entries
 
     def _collect(self) -> Any:
-        out = {str(e.key): e.value for e in self.entries if e.value is not MISSING}
+        out = {str(e.key): e.value for e in self.entries
+               if e.value is not MISSING and not _unnamed(e)}
         return self._finish(out, not self.entries)
 
     def own_errors(self) -> list[str]:
-        """Empty or repeated keys."""
-        keys = [str(e.key) for e in self.entries]
+        """Entries added but not named yet, repeated keys."""
+        keys = [str(e.key) for e in self.entries if not _unnamed(e)]
         problems = []
-        if any(not k for k in keys):
+        if any(_unnamed(e) for e in self.entries):
             problems.append("Every entry needs a key.")
         dupes = sorted({k for k in keys if k and keys.count(k) > 1})
         if dupes:
@@ -309,6 +313,10 @@ class MapField(CompositeField):
             if entry.key == part:
                 return entry
         return None
+
+
+def _unnamed(entry: Field) -> bool:
+    return bool(getattr(entry, "unnamed", False))
 
 
 class ArrayField(CompositeField):
