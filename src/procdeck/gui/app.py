@@ -1,0 +1,378 @@
+"""The procdeck app: processes on the left, the selected process and its form in the
+middle, jobs and the selected job's details on the right.
+
+``App(client)`` is a Panel ``Viewer``: show it in a notebook, ``.servable()`` it,
+or serve one per browser session with :func:`procdeck.gui.serve.serve_app`.
+State lives in :class:`~procdeck.gui.app_state.AppState`; this module only
+renders it and turns clicks into state calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import panel as pn
+import param
+
+from procdeck.gui.app_state import AppState, RequestLoadError
+from procdeck.gui.browser import ProcessBrowser
+from procdeck.gui.connection import ConnectionStatus
+from procdeck.gui.markdown import escape
+from procdeck.gui.process_info import placeholder_html, process_header_html, process_io_html
+from procdeck.gui.request_panel import RequestOptionsView, RequestPreview
+from procdeck.gui.theme import DARK, LIGHT, icon, shell_classes, stylesheets
+
+__all__ = ["App"]
+
+TICK_MS = 500
+
+_THEME_TOGGLE_JS = """
+const url = new URL(window.location.href);
+url.searchParams.set('theme', target);
+window.location.assign(url.toString());
+"""
+
+
+def _current_theme() -> str:
+    return DARK if str(pn.config.theme) == "dark" else LIGHT
+
+
+class App(pn.viewable.Viewer):
+    """The whole app for one session.
+
+    Args:
+        client: a :class:`procdeck.Client` or :class:`procdeck.AsyncClient`.
+        theme: ``"light"`` or ``"dark"``; default: Panel's theme of the session
+            (``?theme=dark`` in the URL).
+        notebook: lay out for a notebook cell (no full-height page, no theme toggle).
+    """
+
+    theme = param.Selector(default=None, objects=[None, LIGHT, DARK])
+    notebook = param.Boolean(default=False)
+
+    def __init__(self, client: Any, *, server_url: str | None = None, **params: Any) -> None:
+        super().__init__(**params)
+        if self.theme is None:
+            self.theme = _current_theme()
+        self.client = client
+        self.state = AppState(client, server_url=server_url)
+        self._views: dict[str, pn.viewable.Viewable] = {}
+        self._option_views: dict[str, pn.viewable.Viewable] = {}
+        self._started = False
+        self._periodic: Any = None
+        self.jobs = _JobsArea.create(client, self)
+        self._build()
+        self._wire()
+
+    # -- construction -----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        css = stylesheets()
+        self.connection_badge = pn.pane.HTML(
+            self._connection_html(), stylesheets=css, margin=0, sizing_mode="fixed",
+            width=340, height=30,
+        )
+        self.retry_button = pn.widgets.Button(
+            name="Retry now", button_type="default", visible=False, margin=(0, 4),
+            width=100,
+        )
+        header_items: list[Any] = [
+            pn.pane.HTML(
+                f'<div class="pd-brand">{icon("logo")}<span>procdeck</span>'
+                "<small>OGC API - Processes</small></div>",
+                stylesheets=css, margin=0,
+            ),
+            pn.Spacer(sizing_mode="stretch_width", height=1),
+            self.connection_badge,
+            self.retry_button,
+        ]
+        if not self.notebook:
+            target = LIGHT if self.theme == DARK else DARK
+            label = "☀ Light theme" if self.theme == DARK else "☾ Dark theme"
+            self.theme_button = pn.widgets.Button(name=label, button_type="light", width=130,
+                                                  margin=(0, 4))
+            self.theme_button.js_on_click(
+                args={"target": "default" if target == LIGHT else "dark"}, code=_THEME_TOGGLE_JS
+            )
+            header_items.append(self.theme_button)
+        header = pn.Row(*header_items, css_classes=["pd-header"], stylesheets=css,
+                        sizing_mode="stretch_width", margin=0)
+
+        self.browser = ProcessBrowser(self.state.catalog)
+        left = pn.Column(self.browser, css_classes=["pd-pane", "pd-left"], stylesheets=css,
+                         margin=0)
+
+        self.process_header = pn.pane.HTML(
+            placeholder_html("Pick a process on the left to see its inputs."),
+            stylesheets=css, sizing_mode="stretch_width", margin=0,
+        )
+        self.process_io = pn.pane.HTML("", stylesheets=css, sizing_mode="stretch_width",
+                                       margin=0, visible=False)
+        self.form_slot = pn.Column(sizing_mode="stretch_width", margin=0)
+        self.options_slot = pn.Column(sizing_mode="stretch_width", margin=0)
+        self.execute_button = pn.widgets.Button(
+            name="Execute", button_type="primary", disabled=True, width=130, height=38,
+            margin=(4, 8, 4, 0),
+        )
+        self.status_line = pn.pane.HTML("", stylesheets=css, sizing_mode="stretch_width",
+                                        margin=(4, 0))
+        self.blockers_view = pn.pane.HTML("", stylesheets=css, sizing_mode="stretch_width",
+                                          margin=(4, 0), visible=False)
+        self.preview = RequestPreview(stylesheets=css, sizing_mode="stretch_width",
+                                      margin=(4, 0))
+        self.request_area = pn.Column(
+            self.options_slot,
+            pn.Row(self.execute_button, self.status_line, sizing_mode="stretch_width",
+                   margin=0, align="center"),
+            self.blockers_view,
+            self.preview,
+            sizing_mode="stretch_width", margin=0, visible=False,
+        )
+        middle = pn.Column(
+            self.process_header, self.process_io, self.form_slot, self.request_area,
+            css_classes=["pd-pane", "pd-middle"], stylesheets=css, margin=0,
+        )
+        right = pn.Column(*self.jobs.panels(), css_classes=["pd-pane", "pd-right"],
+                          stylesheets=css, margin=0)
+        body = pn.Row(left, middle, right, css_classes=["pd-body"], stylesheets=css,
+                      sizing_mode="stretch_width", margin=0)
+        self._layout = pn.Column(
+            header, body,
+            css_classes=shell_classes(self.theme, notebook=self.notebook),
+            stylesheets=css, sizing_mode="stretch_width", margin=0,
+        )
+
+    def _wire(self) -> None:
+        state = self.state
+        state.catalog.param.watch(self._on_selected, "selected_id")
+        state.param.watch(self._show_process, ["description", "loading", "load_error"])
+        state.param.watch(self._show_request, "request")
+        state.param.watch(self._show_blockers, ["blockers", "executing"])
+        state.param.watch(self._show_problem, "problem")
+        state.param.watch(self._show_last_job, "last_job")
+        state.connection.param.watch(self._show_connection, ["status", "message", "retry_at"])
+        self.execute_button.on_click(self._on_execute)
+        self.retry_button.on_click(self._on_retry)
+        self.preview.param.watch(self._on_loaded_file, "loads")
+        state.on_job_started(self.jobs.track)
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        if not self._started:
+            self._started = True
+            pn.state.onload(self._start)
+        return self._layout
+
+    async def _start(self) -> None:
+        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
+            pn.state.on_session_destroyed(self._on_session_destroyed)
+        self._periodic = pn.state.add_periodic_callback(self._tick, period=TICK_MS)
+        self.jobs.start()
+        await self.state.start()
+
+    def _on_session_destroyed(self, _context: Any) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        """Stop background work (connection checks, job polling)."""
+        if self._periodic is not None:
+            self._periodic.stop()
+            self._periodic = None
+        self.jobs.stop()
+
+    async def _tick(self) -> None:
+        await self.state.connection.tick()
+        if self.state.connection.status == ConnectionStatus.OFFLINE:
+            self._show_connection()
+
+    # -- state -> view --------------------------------------------------------------------
+
+    def _connection_html(self) -> str:
+        monitor = self.state.connection
+        status = monitor.status
+        if status == ConnectionStatus.ONLINE:
+            text = f"Online · {monitor.server_url}" if monitor.server_url else "Online"
+        elif status == ConnectionStatus.OFFLINE:
+            wait = monitor.retry_in()
+            again = f"retrying in {wait:.0f} s" if wait and wait >= 1 else "retrying…"
+            text = f"Offline: server unreachable, {again}"
+        else:
+            text = "Connecting…"
+        return (
+            f'<div class="pd-conn {status}" role="status" aria-live="polite" '
+            f'title="{escape(monitor.detail or monitor.message)}">'
+            f'<span class="pd-dot"></span><span>{escape(text)}</span></div>'
+        )
+
+    def _show_connection(self, *_: object) -> None:
+        self.connection_badge.object = self._connection_html()
+        self.retry_button.visible = self.state.connection.status == ConnectionStatus.OFFLINE
+
+    async def _on_selected(self, event: param.parameterized.Event) -> None:
+        if event.new:
+            await self.state.open(event.new)
+
+    def _show_process(self, *_: object) -> None:
+        state = self.state
+        description = state.description
+        if state.loading and (description is None or description.id != state.loading):
+            summary = state.catalog.get(state.loading)
+            name = summary.title if summary and summary.title else state.loading
+            self.process_header.object = placeholder_html(f"Loading {name}…")
+            return
+        if description is None:
+            message = state.load_error or "Pick a process on the left to see its inputs."
+            self.process_header.object = placeholder_html(
+                message, icon_name="offline" if state.load_error else "form"
+            )
+            self.process_io.visible = False
+            self.form_slot.objects = []
+            self.request_area.visible = False
+            return
+        self.process_header.object = process_header_html(description)
+        self.process_io.object = process_io_html(description)
+        self.process_io.visible = True
+        self.form_slot.objects = [self._form_view(description.id)]
+        self.options_slot.objects = [self._options_view(description.id)]
+        self.preview.filename = state.request_filename()
+        self.request_area.visible = True
+
+    def _form_view(self, process_id: str) -> pn.viewable.Viewable:
+        view = self._views.get(process_id)
+        if view is None:
+            from procdeck.gui.forms import InputFormView
+
+            view = InputFormView(self.state.forms[process_id])
+            self._views[process_id] = view
+        return view
+
+    def _options_view(self, process_id: str) -> pn.viewable.Viewable:
+        view = self._option_views.get(process_id)
+        if view is None:
+            options = self.state.options[process_id]
+            view = RequestOptionsView(options) if options.has_choices else pn.Spacer(height=0)
+            self._option_views[process_id] = view
+        return view
+
+    def _show_request(self, *_: object) -> None:
+        self.preview.show(self.state.request)
+
+    def _show_blockers(self, *_: object) -> None:
+        state = self.state
+        self.execute_button.disabled = not state.can_execute
+        self.execute_button.name = "Execute" if not state.executing else "Executing…"
+        if state.blockers:
+            items = "".join(f"<li>{escape(reason)}</li>" for reason in state.blockers)
+            self.blockers_view.object = (
+                f'<div class="pd-blockers" role="alert">Execute is disabled:<ul>{items}</ul></div>'
+            )
+            self.blockers_view.visible = True
+        else:
+            self.blockers_view.visible = False
+
+    def _show_problem(self, *_: object) -> None:
+        problem = self.state.problem
+        if problem is None:
+            return
+        text = escape(problem.title) + (f": {escape(problem.detail)}" if problem.detail else "")
+        self.status_line.object = f'<span class="pd-hint pd-{problem.kind}">{text}</span>'
+        notifications = getattr(pn.state, "notifications", None)
+        if notifications is not None:
+            notify = getattr(notifications, problem.kind, notifications.error)
+            notify(text, duration=8000 if problem.kind == "error" else 4000)
+
+    def _show_last_job(self, *_: object) -> None:
+        job = self.state.last_job
+        if job is None:
+            return
+        status = getattr(job.status, "value", job.status)
+        self.status_line.object = (
+            f'<span class="pd-hint">Started job <code>{escape(job.jobID)}</code> '
+            f'<span class="pd-badge">{escape(status)}</span></span>'
+        )
+
+    # -- view -> state ---------------------------------------------------------------------
+
+    async def _on_execute(self, _event: Any) -> None:
+        await self.state.execute()
+
+    def _on_retry(self, _event: Any) -> None:
+        self.state.connection.retry_now()
+
+    def _on_loaded_file(self, *_: object) -> None:
+        try:
+            unknown = self.state.load_request(self.preview.loaded_text)
+        except RequestLoadError as error:
+            self.state.report_problem("Could not load the request", str(error))
+            return
+        name = self.preview.loaded_name or "the file"
+        if unknown:
+            self.state.report_problem(
+                f"Loaded {name}", "Ignored inputs this process does not have: "
+                + ", ".join(unknown), kind="warning",
+            )
+        else:
+            self.state.report_problem(f"Loaded {name}", kind="success")
+
+    # -- other ways to show the app ------------------------------------------------------------
+
+    def to_ipywidget(self) -> Any:
+        """The app as an ipywidget, for ipywidgets layouts in a notebook."""
+        return pn.ipywidget(self)
+
+    def run_again(self, process_id: str, request: dict[str, Any]) -> None:
+        """Select ``process_id`` and refill its form with ``request`` (from the job table)."""
+
+        async def refill() -> None:
+            await self.state.select(process_id)
+            try:
+                self.state.load_request(request)
+            except RequestLoadError as error:
+                self.state.report_problem("Could not reuse the request", str(error))
+
+        pn.state.execute(refill)
+
+
+class _JobsArea:
+    """The right pane: job table and job details (procdeck.gui.jobs), or a marked slot."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+        self.poller: Any = None
+        self.table: Any = None
+        self.details: Any = None
+
+    @classmethod
+    def create(cls, client: Any, app: App) -> _JobsArea:
+        area = cls(app)
+        try:
+            from procdeck.gui import jobs
+
+            poller = jobs.JobPoller(client)
+            table, details = jobs.JobTable(poller), jobs.JobDetailsView(client, poller)
+        except ModuleNotFoundError as error:  # job table not there yet: the slot says so
+            if not (error.name or "").startswith("procdeck.gui.jobs"):
+                raise
+            return area
+        area.poller, area.table, area.details = poller, table, details
+        return area
+
+    def panels(self) -> list[Any]:
+        if self.table is None:
+            return [pn.pane.HTML(
+                '<div class="pd-section-title">Jobs</div>'
+                '<div class="pd-slot">The job table appears here.</div>',
+                stylesheets=stylesheets(), sizing_mode="stretch_width", margin=0,
+            )]
+        return [self.table, self.details]
+
+    def start(self) -> None:
+        if self.poller is not None:
+            self.poller.start()
+
+    def stop(self) -> None:
+        if self.poller is not None:
+            self.poller.stop()
+
+    def track(self, job: Any, process_id: str, request: dict[str, Any]) -> None:
+        if self.poller is not None:
+            self.poller.track(job.jobID, process_id=process_id, request=request)

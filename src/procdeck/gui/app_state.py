@@ -1,0 +1,297 @@
+"""The app's view-model: processes, the selected process, drafts, the request, execution.
+
+No widgets here: :class:`AppState` is driven by :class:`procdeck.gui.app.App`
+and by tests directly (``await state.start()``, ``await state.select(id)``,
+``await state.execute()``). Every client call runs off the event loop (see
+:func:`procdeck.gui.connection.call_client`) and reports to the
+:class:`~procdeck.gui.connection.ConnectionMonitor`.
+
+Drafts: each process keeps its own :class:`procdeck.forms.InputForm` and
+:class:`~procdeck.gui.request_panel.RequestOptions` for the whole session, so
+edits survive switching between processes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import param
+
+from procdeck.client.errors import ClientError
+from procdeck.gui.browser import ProcessCatalog
+from procdeck.gui.connection import (
+    ConnectionMonitor,
+    call_client,
+    describe_error,
+    is_connection_error,
+)
+from procdeck.gui.request_panel import RequestOptions
+from procdeck.models import JobInfo, ProcessDescription, ProcessRequest
+
+if TYPE_CHECKING:
+    from procdeck.forms import InputForm
+
+__all__ = ["AppState", "JobStartedCallback", "Problem", "RequestLoadError"]
+
+JobStartedCallback = Callable[[JobInfo, str, dict[str, Any]], Any]
+"""Called as ``callback(job, process_id, request)`` after a successful execute."""
+
+MAX_BLOCKERS_SHOWN = 6
+
+
+class RequestLoadError(ValueError):
+    """A loaded file is not an execute request this app can use."""
+
+
+class Problem(param.Parameterized):
+    """A problem to tell the person about (RFC 7807 title and detail, never a traceback)."""
+
+    title = param.String(default="")
+    detail = param.String(default="")
+    kind = param.Selector(default="error", objects=["error", "warning", "info", "success"])
+
+
+class AppState(param.Parameterized):
+    """State of one app session (one browser tab or one notebook output)."""
+
+    description = param.ClassSelector(
+        class_=ProcessDescription, default=None, allow_None=True,
+        doc="Description of the selected process, once loaded",
+    )
+    loading = param.String(default=None, allow_None=True, doc="Id of the process being loaded")
+    load_error = param.String(default="", doc="Why the selected process could not be loaded")
+    executing = param.Boolean(default=False, doc="An execute request is on its way")
+    blockers = param.List(default=[], item_type=str, doc="Why Execute is disabled")
+    request = param.Dict(default={}, doc="The execute request the form currently makes")
+    last_job = param.ClassSelector(class_=JobInfo, default=None, allow_None=True)
+    problem = param.ClassSelector(class_=Problem, default=None, allow_None=True,
+                                  doc="The latest problem to show (set anew each time)")
+
+    def __init__(self, client: Any, *, server_url: str | None = None, **params: Any) -> None:
+        super().__init__(**params)
+        self.client = client
+        self.catalog = ProcessCatalog()
+        url = server_url or _server_url_of(client)
+        self.connection = ConnectionMonitor(self._probe, server_url=url)
+        self.connection.on_recover(self._after_recovery)
+        self.connection.param.watch(self._update_blockers, "status")
+        self.descriptions: dict[str, ProcessDescription] = {}
+        self.forms: dict[str, InputForm] = {}
+        self.options: dict[str, RequestOptions] = {}
+        self._job_started: list[JobStartedCallback] = []
+        self._form_watchers: dict[str, list[Any]] = {}
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Load the process list (called once the page is there)."""
+        await self.load_processes()
+
+    async def _probe(self) -> None:
+        await call_client(self.client.get_capabilities)
+
+    async def _after_recovery(self) -> None:
+        if not self.catalog.loaded:
+            await self.load_processes()
+        selected = self.catalog.selected_id
+        if selected and self.description is None and self.loading is None:
+            await self.open(selected)
+
+    def on_job_started(self, callback: JobStartedCallback) -> None:
+        """Run ``callback(job, process_id, request)`` after each successful execute."""
+        self._job_started.append(callback)
+
+    # -- talking to the server ----------------------------------------------------------------
+
+    async def _call(self, func: Callable[..., Any], *args: Any) -> Any:
+        """A client call that keeps the connection state up to date; raises ClientError."""
+        try:
+            result = await call_client(func, *args)
+        except Exception as error:
+            if is_connection_error(error):
+                self.connection.report_failure(error)
+            raise
+        if not self.connection.is_online:
+            await self.connection.report_success()
+        return result
+
+    def report_problem(self, error: BaseException | str, detail: str = "",
+                       kind: str = "error") -> None:
+        """Show a problem: a client error's RFC 7807 title and detail, or a plain message."""
+        if isinstance(error, BaseException):
+            title, detail = describe_error(error)
+        else:
+            title = error
+        self.problem = Problem(title=title, detail=detail, kind=kind)
+
+    async def load_processes(self) -> bool:
+        """Fetch the process list; returns whether it worked."""
+        try:
+            processes = await self._call(self.client.get_processes)
+        except ClientError as error:
+            if not is_connection_error(error):
+                self.report_problem(error)
+            return False
+        self.catalog.set_processes(processes.processes)
+        return True
+
+    # -- selection and drafts ---------------------------------------------------------------
+
+    async def select(self, process_id: str) -> ProcessDescription | None:
+        """Select ``process_id`` and load its description and form."""
+        self.catalog.selected_id = process_id
+        return await self.open(process_id)
+
+    async def open(self, process_id: str) -> ProcessDescription | None:
+        """Show ``process_id``'s description and (its own, kept) form."""
+        if self.description is not None and self.description.id == process_id:
+            return self.description
+        description = self.descriptions.get(process_id)
+        if description is None:
+            self.param.update(loading=process_id, load_error="")
+            try:
+                description = await self._call(self.client.get_process, process_id)
+            except ClientError as error:
+                if self.catalog.selected_id == process_id:
+                    title, detail = describe_error(error)
+                    self.param.update(loading=None, description=None,
+                                      load_error=f"{title}: {detail}" if detail else title)
+                    if not is_connection_error(error):
+                        self.report_problem(error)
+                return None
+            self.descriptions[process_id] = description
+        if self.catalog.selected_id != process_id:
+            return description  # the person clicked elsewhere meanwhile
+        self._ensure_draft(description)
+        self.param.update(loading=None, load_error="", description=description)
+        self._refresh_request()
+        return description
+
+    def _ensure_draft(self, description: ProcessDescription) -> None:
+        from procdeck.forms import InputForm
+
+        if description.id in self.forms:
+            return
+        form = InputForm(description)
+        options = RequestOptions(description)
+        self.forms[description.id] = form
+        self.options[description.id] = options
+        watched = [name for name in ("value", "errors", "is_valid") if name in form.param]
+        form.param.watch(self._on_draft_change, watched)
+        options.param.watch(self._on_draft_change, "changed")
+
+    @property
+    def form(self) -> InputForm | None:
+        """The form of the selected process."""
+        return self.forms.get(self.description.id) if self.description else None
+
+    @property
+    def request_options(self) -> RequestOptions | None:
+        """Outputs and mode choices of the selected process."""
+        return self.options.get(self.description.id) if self.description else None
+
+    def _on_draft_change(self, *_: object) -> None:
+        self._refresh_request()
+
+    # -- the request ----------------------------------------------------------------------
+
+    def build_request(self) -> dict[str, Any]:
+        """The execute request of the selected process as it would be sent."""
+        form, options = self.form, self.request_options
+        if form is None or options is None:
+            return {}
+        return {"inputs": form.value, **options.parts()}
+
+    def _refresh_request(self, *_: object) -> None:
+        self.request = self.build_request()
+        self._update_blockers()
+
+    def _update_blockers(self, *_: object) -> None:
+        reasons: list[str] = []
+        form = self.form
+        if form is None:
+            reasons.append("Select a process first.")
+        elif not form.is_valid:
+            messages = [
+                f"{path or 'inputs'}: {message}"
+                for path, path_messages in (form.errors or {}).items()
+                for message in ([path_messages] if isinstance(path_messages, str)
+                                else path_messages)
+            ]
+            reasons.extend(messages[:MAX_BLOCKERS_SHOWN])
+            if len(messages) > MAX_BLOCKERS_SHOWN:
+                reasons.append(f"… and {len(messages) - MAX_BLOCKERS_SHOWN} more")
+            if not messages:
+                reasons.append("The form is not valid yet.")
+        if self.connection.status == "offline":
+            reasons.append("The server is unreachable.")
+        self.blockers = reasons
+
+    @property
+    def can_execute(self) -> bool:
+        """True when Execute may be pressed now."""
+        return not self.blockers and not self.executing
+
+    def request_filename(self) -> str:
+        """File name for the saved request of the selected process."""
+        return f"{self.description.id}-request.json" if self.description else "request.json"
+
+    def load_request(self, data: dict[str, Any] | str | bytes) -> list[str]:
+        """Fill the selected process's form and options from a saved request.
+
+        Accepts the request as a dict or JSON text. Returns the ids of inputs
+        the process does not have (they are ignored). Raises
+        :class:`RequestLoadError` when ``data`` is not a request.
+        """
+        form, options = self.form, self.request_options
+        if form is None or options is None or self.description is None:
+            raise RequestLoadError("Select a process before loading a request.")
+        if isinstance(data, str | bytes):
+            try:
+                data = json.loads(data)
+            except ValueError as error:
+                raise RequestLoadError(f"The file is not JSON: {error}") from None
+        if not isinstance(data, dict):
+            raise RequestLoadError("The file does not hold an execute request (a JSON object).")
+        try:
+            request = ProcessRequest.model_validate(data)
+        except ValueError as error:
+            raise RequestLoadError(f"The file is not a valid execute request: {error}") from None
+        known = set(self.description.inputs)
+        unknown = sorted(set(request.inputs) - known)
+        form.value = {k: v for k, v in request.inputs.items() if k in known}
+        options.apply(request.to_dict())
+        self._refresh_request()
+        return unknown
+
+    # -- execution ------------------------------------------------------------------------
+
+    async def execute(self) -> JobInfo | None:
+        """Send the current request; returns the new job, or ``None`` (problem reported)."""
+        if self.description is None or self.executing:
+            return None
+        self._update_blockers()
+        if self.blockers:
+            self.report_problem("Cannot execute yet", "; ".join(self.blockers), kind="warning")
+            return None
+        process_id, request = self.description.id, self.build_request()
+        self.executing = True
+        try:
+            job = await self._call(self.client.execute_process, process_id, request)
+        except ClientError as error:
+            self.report_problem(error)
+            return None
+        finally:
+            self.executing = False
+        self.last_job = job
+        for callback in list(self._job_started):
+            callback(job, process_id, request)
+        return job
+
+
+def _server_url_of(client: Any) -> str:
+    config = getattr(client, "config", None)
+    url = getattr(config, "server_url", None) or getattr(client, "server_url", None)
+    return str(url or "")

@@ -1,0 +1,223 @@
+"""Connection state of the app: is the server reachable, and when do we try again.
+
+:class:`ConnectionMonitor` is a view-model (no widgets): every client call the
+app makes reports its outcome to it, and :meth:`ConnectionMonitor.tick` (called
+by a periodic callback, cheap when nothing is due) probes the server: every few
+seconds while online, with exponential backoff while offline. When a probe
+succeeds after a failure, the ``on_recover`` callbacks run (the app reloads
+what it could not load).
+
+Client calls never run on the event loop thread: :func:`call_client` awaits an
+async client's coroutine, or runs a sync client's method in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import param
+
+from procdeck.client.errors import ClientError, ConnectionFailedError, RequestTimeoutError
+
+__all__ = [
+    "Backoff",
+    "ConnectionMonitor",
+    "ConnectionStatus",
+    "call_client",
+    "describe_error",
+    "is_connection_error",
+]
+
+T = TypeVar("T")
+
+
+class ConnectionStatus:
+    """The values of :attr:`ConnectionMonitor.status`."""
+
+    CONNECTING = "connecting"
+    ONLINE = "online"
+    OFFLINE = "offline"
+
+
+async def call_client(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Call a client method without blocking the event loop.
+
+    Coroutine functions (``AsyncClient``) are awaited; plain functions
+    (``Client``) run in the loop's default thread pool.
+    """
+    if inspect.iscoroutinefunction(func):
+        return await func(*args, **kwargs)
+    loop = asyncio.get_running_loop()
+    result = await loop.run_in_executor(None, functools.partial(func, *args, **kwargs))
+    if inspect.isawaitable(result):  # a sync-looking wrapper around an async call
+        return await result
+    return result
+
+
+def is_connection_error(error: BaseException) -> bool:
+    """True when ``error`` means the server was not reached (refused, reset, timed out)."""
+    return isinstance(error, ConnectionFailedError | RequestTimeoutError | OSError)
+
+
+def describe_error(error: BaseException) -> tuple[str, str]:
+    """A short title and a detail for ``error``, as a person should read them.
+
+    ``ClientError`` carries the server's RFC 7807 ``title`` and ``detail``;
+    anything else is reduced to its class name and message (never a traceback).
+    """
+    title = getattr(error, "title", None)
+    detail = getattr(error, "detail", None)
+    status = getattr(error, "status", None)
+    message = str(error) or type(error).__name__
+    if not title:
+        title = f"Error {status}" if status else _humanize(type(error).__name__)
+    if not detail:
+        detail = message if message != title else ""
+    return str(title), str(detail)
+
+
+def _humanize(class_name: str) -> str:
+    words: list[str] = []
+    for char in class_name:
+        if char.isupper() and words:
+            words.append(" ")
+        words.append(char)
+    text = "".join(words).replace(" Error", "").strip()
+    return text[:1].upper() + text[1:].lower() if text else "Error"
+
+
+class Backoff:
+    """Exponential backoff: ``initial``, times ``factor`` per failure, capped at ``maximum``."""
+
+    def __init__(self, initial: float = 0.5, factor: float = 2.0, maximum: float = 10.0) -> None:
+        self.initial = initial
+        self.factor = factor
+        self.maximum = maximum
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        """Count one more failure and return how long to wait before the next try."""
+        delay = min(self.maximum, self.initial * self.factor**self.failures)
+        self.failures += 1
+        return delay
+
+    def reset(self) -> None:
+        """Forget the failures (after a success)."""
+        self.failures = 0
+
+
+class ConnectionMonitor(param.Parameterized):
+    """Whether the server answers, and when the next probe is due.
+
+    ``probe`` is a coroutine function that raises when the server is not
+    reachable (the app passes a cheap client call, the landing page).
+    """
+
+    status = param.Selector(
+        default=ConnectionStatus.CONNECTING,
+        objects=[ConnectionStatus.CONNECTING, ConnectionStatus.ONLINE, ConnectionStatus.OFFLINE],
+        doc="connecting (nothing known yet), online or offline",
+    )
+    message = param.String(default="Connecting…", doc="What a person should read about it")
+    server_url = param.String(default="", doc="The server the app talks to")
+    retry_at = param.Number(default=None, allow_None=True, doc="time.monotonic() of next try")
+    failures = param.Integer(default=0, doc="Failed probes in a row")
+    detail = param.String(default="", doc="What the last failure said")
+
+    def __init__(
+        self,
+        probe: Callable[[], Awaitable[Any]],
+        *,
+        healthy_interval: float = 5.0,
+        backoff: Backoff | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        **params: Any,
+    ) -> None:
+        super().__init__(**params)
+        self._probe = probe
+        self._clock = clock
+        self.healthy_interval = healthy_interval
+        self.backoff = backoff or Backoff()
+        self._next_probe = clock()
+        self._probing = False
+        self._recover_callbacks: list[Callable[[], Any]] = []
+
+    @property
+    def is_online(self) -> bool:
+        """True when the last call or probe reached the server."""
+        return self.status == ConnectionStatus.ONLINE
+
+    def on_recover(self, callback: Callable[[], Any]) -> None:
+        """Run ``callback`` (sync or async) whenever the server answers again after a failure."""
+        self._recover_callbacks.append(callback)
+
+    def retry_in(self) -> float | None:
+        """Seconds until the next try while offline (``None`` when online)."""
+        if self.retry_at is None:
+            return None
+        return max(0.0, self.retry_at - self._clock())
+
+    async def report_success(self) -> None:
+        """A call reached the server."""
+        was_offline = self.status != ConnectionStatus.ONLINE
+        self.backoff.reset()
+        self._next_probe = self._clock() + self.healthy_interval
+        self.param.update(
+            status=ConnectionStatus.ONLINE,
+            message=f"Connected to {self.server_url}" if self.server_url else "Connected",
+            retry_at=None,
+            failures=0,
+            detail="",
+        )
+        if was_offline:
+            for callback in list(self._recover_callbacks):
+                result = callback()
+                if inspect.isawaitable(result):
+                    await result
+
+    def report_failure(self, error: BaseException) -> None:
+        """A call could not reach the server: go offline and schedule a retry with backoff."""
+        delay = self.backoff.next_delay()
+        self._next_probe = self._clock() + delay
+        title, detail = describe_error(error)
+        where = f" {self.server_url}" if self.server_url else ""
+        self.param.update(
+            status=ConnectionStatus.OFFLINE,
+            message=f"Server{where} unreachable ({title}). Retrying…",
+            retry_at=self._next_probe,
+            failures=self.failures + 1,
+            detail=detail,
+        )
+
+    def is_due(self) -> bool:
+        """True when a probe should run now."""
+        return not self._probing and self._clock() >= self._next_probe
+
+    async def check(self) -> bool:
+        """Probe the server now; returns whether it answered."""
+        if self._probing:
+            return self.is_online
+        self._probing = True
+        try:
+            await self._probe()
+        except (ClientError, OSError) as error:  # the server is not usable right now
+            self.report_failure(error)
+            return False
+        finally:
+            self._probing = False
+        await self.report_success()
+        return True
+
+    async def tick(self) -> None:
+        """Probe if one is due (call this often, e.g. every half second)."""
+        if self.is_due():
+            await self.check()
+
+    def retry_now(self) -> None:
+        """Make the next :meth:`tick` probe at once (the "Retry now" button)."""
+        self._next_probe = self._clock()

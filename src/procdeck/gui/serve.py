@@ -1,0 +1,119 @@
+"""Serve the app as a standalone web app: one independent :class:`App` per browser session.
+
+``panel serve`` semantics: :func:`serve_app` hands Panel a function that
+builds a fresh app for every session, so two browser tabs never share a form,
+a selection or a job poller. Ctrl-C and SIGTERM stop the server cleanly.
+"""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Callable
+from typing import Any
+
+import panel as pn
+
+from procdeck.gui.app import App
+
+__all__ = ["PANEL_EXTENSIONS", "configure_panel", "make_server", "serve_app"]
+
+# Panel extensions the app's components need (served by the app itself, never a CDN).
+PANEL_EXTENSIONS = ("tabulator",)
+
+
+def configure_panel() -> None:
+    """Load the Panel extensions and notifications the app needs (idempotent)."""
+    pn.extension(*PANEL_EXTENSIONS, notifications=True)
+
+
+def _default_client_factory(server_url: str | None, access_token: str | None) -> Callable[[], Any]:
+    from procdeck.client import Client
+
+    shared: dict[str, Any] = {}
+
+    def factory() -> Any:
+        # One pooled HTTP client for all sessions: httpx.Client is thread-safe.
+        if "client" not in shared:
+            kwargs: dict[str, Any] = {}
+            if server_url:
+                kwargs["server_url"] = server_url
+            if access_token:
+                kwargs["access_token"] = access_token
+            shared["client"] = Client(**kwargs)
+        return shared["client"]
+
+    return factory
+
+
+def make_server(
+    server_url: str | None = None,
+    *,
+    port: int = 5006,
+    address: str = "127.0.0.1",
+    show: bool = False,
+    access_token: str | None = None,
+    client_factory: Callable[[], Any] | None = None,
+    title: str = "procdeck",
+    **kwargs: Any,
+) -> Any:
+    """Create (not start) the Bokeh/Panel server that serves the app at ``/``."""
+    configure_panel()
+    factory = client_factory or _default_client_factory(server_url, access_token)
+
+    def session() -> pn.viewable.Viewable:
+        configure_panel()
+        return App(factory(), server_url=server_url)
+
+    origins = {f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"}
+    return pn.serve(
+        {"/": session},
+        port=port,
+        address=address,
+        show=show,
+        title=title,
+        start=False,
+        websocket_origin=sorted(origins),
+        **kwargs,
+    )
+
+
+def serve_app(
+    server_url: str | None = None,
+    *,
+    port: int = 5006,
+    address: str = "127.0.0.1",
+    show: bool = True,
+    access_token: str | None = None,
+    client_factory: Callable[[], Any] | None = None,
+    on_started: Callable[[str], None] | None = None,
+    **kwargs: Any,
+) -> None:
+    """Serve the app until Ctrl-C or SIGTERM.
+
+    Args:
+        server_url: the OGC API - Processes server (default: the client's configuration).
+        port, address: where the app listens.
+        show: open the app in a web browser.
+        access_token: bearer token for the server.
+        client_factory: builds the client each session uses (default: one shared ``Client``).
+        on_started: called with the app's URL once it listens.
+    """
+    server = make_server(
+        server_url, port=port, address=address, show=False, access_token=access_token,
+        client_factory=client_factory, **kwargs,
+    )
+    url = f"http://{address}:{server.port}/"
+    loop = server.io_loop.asyncio_loop
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, server.io_loop.stop)
+    server.start()
+    if on_started is not None:
+        on_started(url)
+    if show:
+        server.io_loop.add_callback(server.show, "/")
+    try:
+        server.io_loop.start()
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+        server.stop()
