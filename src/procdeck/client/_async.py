@@ -1,0 +1,215 @@
+"""The asyncio/trio client: drives the core's flows with an ``httpx.AsyncClient``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+import httpx
+
+from procdeck.client._base import ClientBase, resolve_config
+from procdeck.client._core import (
+    DEFAULT_MAX_INTERVAL,
+    DEFAULT_POLL_INTERVAL,
+    DateTimeFilter,
+    RequestLike,
+    Strings,
+)
+from procdeck.client._protocol import Call, Flow, Sleep
+from procdeck.client._responses import transport_error, where
+from procdeck.client.config import ClientConfig
+from procdeck.client.errors import ClientError
+from procdeck.models import (
+    ConformanceDeclaration,
+    JobInfo,
+    JobList,
+    JobResults,
+    LandingPage,
+    ProcessDescription,
+    ProcessList,
+)
+
+T = TypeVar("T")
+
+
+class AsyncClient(ClientBase):
+    """An asynchronous client for an OGC API - Processes server; same methods as Client.
+
+    Settings not given here come from the environment, the config file or the
+    defaults (see :class:`ClientConfig`). One pooled HTTP connection per client;
+    close it with :meth:`close` or use it as a context manager. Every failure is
+    a :class:`~procdeck.client.errors.ClientError`.
+
+    >>> async with AsyncClient("http://127.0.0.1:8008") as client:  # doctest: +SKIP
+    ...     job = await client.execute_process("sleep_a_while", {"duration": 2})
+    """
+
+    def __init__(
+        self,
+        server_url: str | None = None,
+        access_token: str | None = None,
+        user_name: str | None = None,
+        *,
+        config: ClientConfig | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        super().__init__(resolve_config(server_url, access_token, user_name, config))
+        self._http = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=True)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        """Close the connection pool. The client cannot be used afterwards."""
+        await self._http.aclose()
+
+    aclose = close
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # -- driving flows ----------------------------------------------------------------------
+
+    async def _send(self, call: Call) -> httpx.Response:
+        if self._http.is_closed:
+            raise ClientError(f"{where(call)}: the client is closed", url=call.url)
+        try:
+            return await self._http.request(
+                call.method,
+                call.url,
+                params=call.params or None,
+                headers=call.headers,
+                content=call.body,
+            )
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise transport_error(call, exc) from exc
+
+    async def _run(self, flow: Flow[T]) -> T:
+        try:
+            step = next(flow)
+            while True:
+                reply: httpx.Response | None = None
+                if isinstance(step, Call):
+                    reply = await self._send(step)
+                elif isinstance(step, Sleep):
+                    await anyio.sleep(step.seconds)
+                else:
+                    outcome = step.callback(step.value)
+                    if inspect.isawaitable(outcome):
+                        await outcome
+                step = flow.send(reply)
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            flow.close()
+
+    # -- the API ----------------------------------------------------------------------------
+
+    async def get_capabilities(self) -> LandingPage:
+        """The landing page (``GET /``): title, description and links."""
+        return await self._run(self._core.get_capabilities())
+
+    async def get_conformance(self) -> ConformanceDeclaration:
+        """The conformance classes the server declares (``GET /conformance``)."""
+        return await self._run(self._core.get_conformance())
+
+    async def get_processes(self, limit: int | None = None) -> ProcessList:
+        """Every process (``GET /processes``), following ``next`` links; at most ``limit``."""
+        return await self._run(self._core.get_processes(limit))
+
+    async def get_process(self, process_id: str) -> ProcessDescription:
+        """The description of one process (``GET /processes/{process_id}``)."""
+        return await self._run(self._core.get_process(process_id))
+
+    async def execute_process(self, process_id: str, request: RequestLike = None) -> JobInfo:
+        """Start a job (asynchronous execution asked) and return its status.
+
+        ``request`` is a :class:`~procdeck.models.ProcessRequest` or a dict;
+        keys other than ``inputs/outputs/response/subscriber`` are inputs, so
+        ``{"fail": True}`` runs the process with ``fail=True``. If the server
+        runs the job synchronously, the returned status is ``successful`` and
+        :meth:`get_job_results` returns the results for its id.
+        """
+        return await self._run(self._core.execute_process(process_id, request))
+
+    async def get_jobs(
+        self,
+        process_id: Strings = None,
+        status: Strings = None,
+        limit: int | None = None,
+        type: Strings = None,
+        datetime: DateTimeFilter = None,
+        min_duration: int | None = None,
+        max_duration: int | None = None,
+    ) -> JobList:
+        """The jobs (``GET /jobs``) matching the filters, every page merged; at most ``limit``.
+
+        ``process_id``, ``status`` and ``type`` take one value or a list;
+        ``datetime`` a string, a datetime or a ``(start, end)`` tuple (``None`` = open).
+        """
+        return await self._run(
+            self._core.get_jobs(
+                process_id, status, limit, type, datetime, min_duration, max_duration
+            )
+        )
+
+    async def get_job(self, job_id: str) -> JobInfo:
+        """The status of one job (``GET /jobs/{job_id}``)."""
+        return await self._run(self._core.get_job(job_id))
+
+    async def get_job_results(self, job_id: str) -> JobResults:
+        """The results of a finished job (``GET /jobs/{job_id}/results``)."""
+        return await self._run(self._core.get_job_results(job_id))
+
+    get_job_result = get_job_results
+
+    async def dismiss_job(self, job_id: str) -> JobInfo:
+        """Cancel a running job or remove a finished one (``DELETE /jobs/{job_id}``)."""
+        return await self._run(self._core.dismiss_job(job_id))
+
+    async def wait_for_job(
+        self,
+        job_id: str,
+        timeout: float | None = None,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_interval: float = DEFAULT_MAX_INTERVAL,
+        on_update: Callable[[JobInfo], Any] | None = None,
+    ) -> JobInfo:
+        """Poll until the job is successful, failed or dismissed; return its final status.
+
+        The interval starts at ``poll_interval`` and grows to ``max_interval``;
+        ``on_update(job)`` (a function or coroutine function) is called whenever
+        the status document changes.
+        Raises :class:`~procdeck.client.errors.WaitTimeoutError` after ``timeout`` seconds.
+        """
+        return await self._run(
+            self._core.wait_for_job(
+                job_id,
+                timeout,
+                poll_interval=poll_interval,
+                max_interval=max_interval,
+                on_update=on_update,
+            )
+        )
+
+    async def run_process(
+        self, process_id: str, request: RequestLike = None, *, timeout: float | None = None
+    ) -> JobResults:
+        """Execute, wait and return the results.
+
+        Raises :class:`~procdeck.client.errors.JobFailedError` (with ``.job``)
+        if the job failed or was dismissed.
+        """
+        return await self._run(self._core.run_process(process_id, request, timeout=timeout))

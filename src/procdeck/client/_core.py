@@ -1,0 +1,562 @@
+"""The one place that knows every endpoint of OGC API - Processes.
+
+:class:`ClientCore` builds each request (method, URL, query, headers, body),
+interprets each answer (status -> exception, JSON -> model, ``Location``,
+synchronous 200/204 results) and runs the multi-step operations (paging,
+polling, execute-wait-fetch) as *flows* (see :mod:`procdeck.client._protocol`).
+:class:`~procdeck.client.Client` and :class:`~procdeck.client.AsyncClient` only send.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from procdeck.client._protocol import Call, Flow, Notify, Sleep
+from procdeck.client._responses import (
+    body_results,
+    describe_validation_error,
+    job_id_from_location,
+    link_results,
+    looks_like_status,
+    parse_document,
+    raise_for_status,
+    read_json,
+    where,
+)
+from procdeck.client.config import ClientConfig
+from procdeck.client.errors import (
+    InvalidRequestError,
+    InvalidResponseError,
+    JobFailedError,
+    NoSuchJobError,
+    NoSuchProcessError,
+    NotFoundError,
+    WaitTimeoutError,
+)
+from procdeck.models import (
+    ConformanceDeclaration,
+    JobInfo,
+    JobList,
+    JobResults,
+    JobStatus,
+    LandingPage,
+    Link,
+    OGCModel,
+    ProcessDescription,
+    ProcessList,
+    ProcessRequest,
+)
+
+M = TypeVar("M", bound=OGCModel)
+
+DEFAULT_POLL_INTERVAL = 0.2
+DEFAULT_MAX_INTERVAL = 2.0
+_BACKOFF = 1.5
+_MAX_PAGES = 10_000
+_SYNC_JOB_PREFIX = "sync-"
+_JSON = "application/json"
+_JSON_OR_ANY = "application/json, */*;q=0.5"
+
+RequestLike = ProcessRequest | Mapping[str, Any] | BaseModel | None
+Strings = str | Iterable[str] | None
+DateTimeFilter = str | datetime | tuple[datetime | str | None, datetime | str | None] | None
+
+
+@dataclass(slots=True)
+class _LocalJob:
+    """A job the server ran synchronously: its status and results live in the client."""
+
+    info: JobInfo
+    results: JobResults
+
+
+def _origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(str(url))
+    return parsed.scheme, parsed.host, parsed.port
+
+
+def _as_list(value: Strings) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(item) for item in value]
+
+
+def _datetime_param(value: DateTimeFilter) -> str | None:
+    def one(item: datetime | str | None) -> str:
+        if item is None or item == "":
+            return ".."
+        return item.isoformat() if isinstance(item, datetime) else str(item)
+
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        start, end = value
+        return f"{one(start)}/{one(end)}"
+    return one(value)
+
+
+def request_document(request: RequestLike) -> dict[str, Any]:
+    """The execute body for ``request``, with loose keys taken as inputs (see ProcessRequest)."""
+    if request is None:
+        return ProcessRequest().to_dict()
+    try:
+        if isinstance(request, ProcessRequest):
+            model = request
+        elif isinstance(request, Mapping):
+            model = ProcessRequest.model_validate(dict(request))
+        elif isinstance(request, BaseModel):
+            model = ProcessRequest.model_validate(request.model_dump(mode="json", by_alias=True))
+        else:
+            raise InvalidRequestError(
+                f"request must be a ProcessRequest or a dict, not {type(request).__name__}"
+            )
+    except ValidationError as exc:
+        raise InvalidRequestError(
+            f"invalid execute request: {describe_validation_error(exc)}"
+        ) from None
+    return model.to_dict()
+
+
+def _wrap_bare_list(key: str) -> Callable[[Any], Any]:
+    # Some servers answer /jobs or /processes with a bare JSON array.
+    def coerce(data: Any) -> Any:
+        return {key: data} if isinstance(data, list) else data
+
+    return coerce
+
+
+class ClientCore:
+    """Requests and their interpretation, shared by the sync and the async client."""
+
+    def __init__(self, config: ClientConfig) -> None:
+        from procdeck import __version__
+
+        self.config = config
+        self._base = config.server_url.rstrip("/")
+        self._origin = _origin(self._base)
+        self._headers = {"Accept": _JSON, "User-Agent": f"procdeck/{__version__}"}
+        token = config.access_token.get_secret_value() if config.access_token else None
+        self._auth = {"Authorization": f"Bearer {token}"} if token else {}
+        self._local_jobs: dict[str, _LocalJob] = {}
+        self._lock = threading.Lock()
+
+    # -- building requests ------------------------------------------------------------------
+
+    def url(self, *segments: str) -> str:
+        """The absolute URL of an endpoint below the server URL, path segments quoted."""
+        return "/".join([self._base, *(quote(str(s), safe="") for s in segments)]) + (
+            "" if segments else "/"
+        )
+
+    def call(
+        self,
+        method: str,
+        url: str,
+        params: Sequence[tuple[str, str]] = (),
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+    ) -> Call:
+        """A request with the default headers; the token goes only to the server's own origin."""
+        merged = dict(self._headers)
+        if self._auth and _origin(url) == self._origin:
+            merged.update(self._auth)
+        if headers:
+            merged.update(headers)
+        content = None
+        if body is not None:
+            content = json.dumps(body, separators=(",", ":")).encode()
+            merged["Content-Type"] = _JSON
+        return Call(method, url, list(params), merged, content)
+
+    def _document(
+        self,
+        call: Call,
+        response: httpx.Response,
+        model: type[M],
+        not_found: type[NotFoundError] = NotFoundError,
+        coerce: Callable[[Any], Any] | None = None,
+    ) -> M:
+        raise_for_status(call, response, not_found)
+        return parse_document(call, response, model, coerce)
+
+    # -- discovery --------------------------------------------------------------------------
+
+    def get_capabilities(self) -> Flow[LandingPage]:
+        """``GET /``: the landing page."""
+        call = self.call("GET", self.url())
+        response = yield call
+        return self._document(call, response, LandingPage)
+
+    def get_conformance(self) -> Flow[ConformanceDeclaration]:
+        """``GET /conformance``: the conformance classes."""
+        call = self.call("GET", self.url("conformance"))
+        response = yield call
+        return self._document(call, response, ConformanceDeclaration)
+
+    def get_processes(self, limit: int | None = None) -> Flow[ProcessList]:
+        """``GET /processes``, every page merged (at most ``limit`` processes)."""
+        params = [("limit", str(limit))] if limit is not None else []
+        call = self.call("GET", self.url("processes"), params)
+        return (yield from self._paged(call, ProcessList, "processes", lambda p: p.id, limit))
+
+    def get_process(self, process_id: str) -> Flow[ProcessDescription]:
+        """``GET /processes/{id}``: one process description."""
+        call = self.call("GET", self.url("processes", process_id))
+        response = yield call
+        return self._document(call, response, ProcessDescription, NoSuchProcessError)
+
+    # -- execution --------------------------------------------------------------------------
+
+    def execute_process(self, process_id: str, request: RequestLike = None) -> Flow[JobInfo]:
+        """``POST /processes/{id}/execution`` asking for asynchronous execution.
+
+        201 (or 200/202 with a status document): the job's status, with the id
+        taken from ``Location`` when the body lacks it or is empty. 200 with
+        results, or 204 with ``Link`` headers: the server ran the job
+        synchronously; the results are kept here under a synthetic job id.
+        """
+        document = request_document(request)
+        call = self.call(
+            "POST",
+            self.url("processes", process_id, "execution"),
+            headers={"Prefer": "respond-async", "Accept": _JSON_OR_ANY},
+            body=document,
+        )
+        response = yield call
+        raise_for_status(call, response, NoSuchProcessError)
+        return self._execution_outcome(call, response, process_id, document)
+
+    def _execution_outcome(
+        self, call: Call, response: httpx.Response, process_id: str, document: dict[str, Any]
+    ) -> JobInfo:
+        status = response.status_code
+        location_id = job_id_from_location(response.headers.get("location"))
+        if status == 204:
+            return self._keep_local_results(process_id, link_results(response))
+        content = response.content.lstrip()
+        data: Any = None
+        if status == 200 and content and content[:1] != b"{":
+            results = self._sync_results(call, response, document)
+            return self._keep_local_results(process_id, results)
+        if content:
+            try:
+                data = read_json(call, response, "a job status document")
+            except InvalidResponseError:
+                if status == 200 or not location_id:
+                    raise
+                data = None  # e.g. "201 Created" as text: the Location header is enough
+        if status == 200 and (data is not None or not location_id) and not looks_like_status(data):
+            results = self._sync_results(call, response, document)
+            return self._keep_local_results(process_id, results)
+        if data is None:
+            if not location_id:
+                raise InvalidResponseError(
+                    f"{where(call)}: the server answered {status} without a status document "
+                    "or a Location header, so the job id is unknown",
+                    url=call.url,
+                    status=status,
+                )
+            data = {"jobID": location_id, "status": JobStatus.ACCEPTED.value}
+        if not isinstance(data, dict):
+            raise InvalidResponseError(
+                f"{where(call)}: expected a job status document, got JSON {type(data).__name__}",
+                url=call.url,
+                status=response.status_code,
+            )
+        if not any(key in data for key in ("jobID", "jobId", "id")) and location_id:
+            data = {**data, "jobID": location_id}
+        data.setdefault("status", JobStatus.ACCEPTED.value)
+        if "processID" not in data and "processId" not in data:
+            data["processID"] = process_id
+        try:
+            return JobInfo.model_validate(data)
+        except ValidationError as exc:
+            raise InvalidResponseError(
+                f"{where(call)}: the server's JobInfo document does not fit the standard: "
+                f"{describe_validation_error(exc)}",
+                url=call.url,
+                status=response.status_code,
+            ) from None
+
+    @staticmethod
+    def _sync_results(call: Call, response: httpx.Response, document: dict[str, Any]) -> JobResults:
+        outputs = document.get("outputs") or {}
+        return body_results(call, response, next(iter(outputs)) if len(outputs) == 1 else None)
+
+    def _keep_local_results(self, process_id: str, results: JobResults) -> JobInfo:
+        now = datetime.now(UTC)
+        info = JobInfo(
+            jobID=f"{_SYNC_JOB_PREFIX}{uuid.uuid4().hex[:16]}",
+            processID=process_id,
+            status=JobStatus.SUCCESSFUL,
+            message="Run synchronously by the server; results kept by the client",
+            created=now,
+            started=now,
+            finished=now,
+            updated=now,
+            progress=100,
+        )
+        with self._lock:
+            self._local_jobs[info.jobID] = _LocalJob(info, results)
+        return info
+
+    def _local_job(self, job_id: str) -> _LocalJob | None:
+        with self._lock:
+            return self._local_jobs.get(job_id)
+
+    # -- jobs -------------------------------------------------------------------------------
+
+    def get_jobs(
+        self,
+        process_id: Strings = None,
+        status: Strings = None,
+        limit: int | None = None,
+        type: Strings = None,
+        datetime: DateTimeFilter = None,
+        min_duration: int | None = None,
+        max_duration: int | None = None,
+    ) -> Flow[JobList]:
+        """``GET /jobs`` with the standard filters, every page merged (at most ``limit`` jobs).
+
+        Jobs the server ran synchronously (kept by this client) are listed too
+        when they match the process, status and type filters.
+        """
+        process_ids, statuses, types = _as_list(process_id), _as_list(status), _as_list(type)
+        params: list[tuple[str, str]] = [("processID", p) for p in process_ids]
+        params += [("status", s) for s in statuses]
+        params += [("type", t) for t in types]
+        when = _datetime_param(datetime)
+        if when is not None:
+            params.append(("datetime", when))
+        if min_duration is not None:
+            params.append(("minDuration", str(min_duration)))
+        if max_duration is not None:
+            params.append(("maxDuration", str(max_duration)))
+        if limit is not None:
+            params.append(("limit", str(limit)))
+        call = self.call("GET", self.url("jobs"), params)
+        jobs = yield from self._paged(call, JobList, "jobs", lambda j: j.jobID, limit)
+        if when is None and min_duration is None and max_duration is None:
+            jobs = self._with_local_jobs(jobs, process_ids, statuses, types, limit)
+        return jobs
+
+    def _with_local_jobs(
+        self,
+        jobs: JobList,
+        process_ids: list[str],
+        statuses: list[str],
+        types: list[str],
+        limit: int | None,
+    ) -> JobList:
+        with self._lock:
+            local = [entry.info for entry in self._local_jobs.values()]
+        wanted_statuses = {str(s) for s in statuses}
+        extra = [
+            info
+            for info in local
+            if (not process_ids or info.processID in process_ids)
+            and (not wanted_statuses or str(info.status) in wanted_statuses)
+            and (not types or info.type in types)
+        ]
+        if not extra:
+            return jobs
+        merged = [*jobs.jobs, *extra]
+        if limit is not None:
+            merged = merged[:limit]
+        return jobs.model_copy(update={"jobs": merged})
+
+    def get_job(self, job_id: str) -> Flow[JobInfo]:
+        """``GET /jobs/{id}``: the job's status."""
+        local = self._local_job(job_id)
+        if local is not None:
+            return local.info
+        call = self.call("GET", self.url("jobs", job_id))
+        response = yield call
+        return self._document(call, response, JobInfo, NoSuchJobError)
+
+    def get_job_results(self, job_id: str) -> Flow[JobResults]:
+        """``GET /jobs/{id}/results`` (or the results kept from a synchronous run)."""
+        local = self._local_job(job_id)
+        if local is not None:
+            return local.results
+        call = self.call(
+            "GET", self.url("jobs", job_id, "results"), headers={"Accept": _JSON_OR_ANY}
+        )
+        response = yield call
+        raise_for_status(call, response, NoSuchJobError)
+        if response.status_code == 204:
+            return link_results(response)
+        return body_results(call, response)
+
+    def dismiss_job(self, job_id: str) -> Flow[JobInfo]:
+        """``DELETE /jobs/{id}``: cancel a running job or remove a finished one."""
+        with self._lock:
+            local = self._local_jobs.pop(job_id, None)
+        if local is not None:
+            return local.info.model_copy(
+                update={"status": JobStatus.DISMISSED, "updated": datetime.now(UTC)}
+            )
+        call = self.call("DELETE", self.url("jobs", job_id))
+        response = yield call
+        raise_for_status(call, response, NoSuchJobError)
+        if not response.content.strip():
+            return JobInfo(jobID=job_id, status=JobStatus.DISMISSED)
+        return parse_document(call, response, JobInfo)
+
+    # -- composite operations ---------------------------------------------------------------
+
+    def wait_for_job(
+        self,
+        job_id: str,
+        timeout: float | None = None,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        max_interval: float = DEFAULT_MAX_INTERVAL,
+        on_update: Callable[[JobInfo], Any] | None = None,
+    ) -> Flow[JobInfo]:
+        """Poll the job (interval growing by 1.5x up to ``max_interval``) until it is final."""
+        if poll_interval <= 0 or max_interval < poll_interval:
+            raise ValueError("need 0 < poll_interval <= max_interval")
+        if timeout is not None and timeout < 0:
+            raise ValueError("timeout must be >= 0 (or None to wait forever)")
+        deadline = None if timeout is None else time.monotonic() + timeout
+        interval = poll_interval
+        last: dict[str, Any] | None = None
+        while True:
+            job = yield from self.get_job(job_id)
+            snapshot = job.to_dict()
+            if on_update is not None and snapshot != last:
+                yield Notify(on_update, job)
+            last = snapshot
+            if job.is_final:
+                return job
+            pause = interval
+            if deadline is not None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise WaitTimeoutError(
+                        f"job {job_id} is still {job.status} after {timeout:g} s",
+                        job_id=job_id,
+                        timeout=timeout or 0.0,
+                        job=job,
+                        url=self.url("jobs", job_id),
+                    )
+                pause = min(pause, remaining)
+            yield Sleep(pause)
+            interval = min(interval * _BACKOFF, max_interval)
+
+    def run_process(
+        self, process_id: str, request: RequestLike = None, *, timeout: float | None = None
+    ) -> Flow[JobResults]:
+        """Execute, wait until the job is final, return its results.
+
+        Raises :class:`JobFailedError` (with ``.job``) when the job failed or was dismissed.
+        """
+        job = yield from self.execute_process(process_id, request)
+        if not job.is_final:
+            job = yield from self.wait_for_job(job.jobID, timeout)
+        if job.status != JobStatus.SUCCESSFUL:
+            reason = f": {job.message}" if job.message else ""
+            raise JobFailedError(
+                f"job {job.jobID} of process {process_id} ended {job.status}{reason}",
+                job=job,
+                url=self.url("jobs", job.jobID),
+            )
+        return (yield from self.get_job_results(job.jobID))
+
+    # -- paging -----------------------------------------------------------------------------
+
+    def _paged(
+        self,
+        call: Call,
+        model: type[M],
+        field: str,
+        key: Callable[[Any], str],
+        limit: int | None,
+    ) -> Flow[M]:
+        """Fetch every page (``next`` links, else ``offset``) and merge the items.
+
+        Stops at ``limit`` items, at a page that brings nothing new (a server
+        ignoring ``offset``) and at a URL already fetched (a ``next`` loop).
+        """
+        first: M | None = None
+        items: list[Any] = []
+        seen: set[str] = set()
+        fetched = {call.display_url}
+        consumed = 0
+        pending_next: Link | None = None
+        for _ in range(_MAX_PAGES):
+            response = yield call
+            page = self._document(call, response, model, coerce=_wrap_bare_list(field))
+            page_items = getattr(page, field)
+            consumed += len(page_items)
+            fresh = [item for item in page_items if key(item) not in seen]
+            if first is None:
+                first = page
+            elif not fresh:
+                break
+            seen.update(key(item) for item in fresh)
+            items.extend(fresh)
+            next_link = self._next_link(page, response)
+            if limit is not None and len(items) >= limit:
+                items = items[:limit]
+                pending_next = next_link
+                break
+            next_call = self._next_call(call, response, page, next_link, consumed)
+            if next_call is None or next_call.display_url in fetched:
+                break
+            fetched.add(next_call.display_url)
+            call = next_call
+        assert first is not None
+        links = [link for link in first.links if link.rel != "next"]
+        if pending_next is not None:
+            links.append(pending_next)
+        return first.model_copy(update={field: items, "links": links})
+
+    @staticmethod
+    def _next_link(page: OGCModel, response: httpx.Response) -> Link | None:
+        for link in getattr(page, "links", None) or []:
+            if link.rel == "next" and link.href:
+                return link.model_copy(update={"href": str(response.url.join(link.href))})
+        header_next = response.links.get("next")
+        if header_next and header_next.get("url"):
+            return Link(href=str(response.url.join(header_next["url"])), rel="next")
+        return None
+
+    def _next_call(
+        self,
+        call: Call,
+        response: httpx.Response,
+        page: OGCModel,
+        next_link: Link | None,
+        consumed: int,
+    ) -> Call | None:
+        if next_link is not None:
+            return self.call("GET", next_link.href)
+        # No next link: a server that reports a total (numberMatched) pages by offset.
+        extra = page.model_extra or {}
+        total = next(
+            (extra[k] for k in ("numberMatched", "totalCount", "total") if k in extra), None
+        )
+        if not isinstance(total, int) or isinstance(total, bool) or consumed >= total:
+            return None
+        if not getattr(page, "jobs", None) and not getattr(page, "processes", None):
+            return None
+        params = [(k, v) for k, v in call.params if k != "offset"]
+        params.append(("offset", str(consumed)))
+        base = str(httpx.URL(call.url).copy_with(query=None))
+        keep = [(k, v) for k, v in httpx.URL(call.url).params.multi_items() if k != "offset"]
+        return self.call("GET", base, [*keep, *params])
