@@ -101,8 +101,9 @@ async def test_monitor_backs_off_and_recovers() -> None:
         if outcome is not None:
             raise outcome
 
-    monitor = ConnectionMonitor(probe, clock=clock, backoff=Backoff(1, 2, 10),
-                                healthy_interval=5, server_url="http://srv")
+    monitor = ConnectionMonitor(
+        probe, clock=clock, backoff=Backoff(1, 2, 10), healthy_interval=5, server_url="http://srv"
+    )
     monitor.on_recover(lambda: recovered.append("sync callback"))
 
     async def async_callback() -> None:
@@ -173,8 +174,11 @@ def summaries() -> list[ProcessSummary]:
     return [
         ProcessSummary(id="sleep_a_while", title="Sleep Processor", keywords=["test"]),
         ProcessSummary(id="primes_between", title="Prime Processor", keywords=["math"]),
-        ProcessSummary(id="simulate_scene", title="Generate scene for testing",
-                       keywords=["earth observation", "zarr"]),
+        ProcessSummary(
+            id="simulate_scene",
+            title="Generate scene for testing",
+            keywords=["earth observation", "zarr"],
+        ),
     ]
 
 
@@ -214,18 +218,29 @@ def test_catalog_keeps_selection_only_while_the_process_exists() -> None:
 
 
 def two_outputs(**extra: object) -> ProcessDescription:
-    return ProcessDescription.model_validate({
-        "id": "p",
-        "inputs": {},
-        "outputs": {
-            "image": {"title": "Image", "schema": {"oneOf": [
-                {"type": "string", "contentMediaType": "image/png", "contentEncoding": "base64"},
-                {"type": "string", "contentMediaType": "image/tiff"},
-            ]}},
-            "stats": {"title": "Statistics", "schema": {"type": "object"}},
-        },
-        **extra,
-    })
+    return ProcessDescription.model_validate(
+        {
+            "id": "p",
+            "inputs": {},
+            "outputs": {
+                "image": {
+                    "title": "Image",
+                    "schema": {
+                        "oneOf": [
+                            {
+                                "type": "string",
+                                "contentMediaType": "image/png",
+                                "contentEncoding": "base64",
+                            },
+                            {"type": "string", "contentMediaType": "image/tiff"},
+                        ]
+                    },
+                },
+                "stats": {"title": "Statistics", "schema": {"type": "object"}},
+            },
+            **extra,
+        }
+    )
 
 
 def test_request_options_send_nothing_until_the_person_chooses() -> None:
@@ -243,8 +258,11 @@ def test_request_options_outputs_transmission_and_format() -> None:
     assert options.parts() == {"outputs": {"image": {}}}
     options.outputs["image"].transmission = "reference"
     options.outputs["image"].media_type = "image/tiff"
-    assert options.parts() == {"outputs": {"image": {
-        "transmissionMode": "reference", "format": {"mediaType": "image/tiff"}}}}
+    assert options.parts() == {
+        "outputs": {
+            "image": {"transmissionMode": "reference", "format": {"mediaType": "image/tiff"}}
+        }
+    }
     assert len(fired) == 3
     assert options.transmissions == ["value", "reference"]
 
@@ -275,16 +293,26 @@ def test_output_formats_of_a_plain_output() -> None:
 
 
 def test_process_detail_escapes_everything_from_the_server() -> None:
-    desc = ProcessDescription.model_validate({
-        "id": "x<script>", "title": "<b>Title</b>", "version": "1<i>",
-        "description": "Uses <script>alert(1)</script> and **bold**",
-        "keywords": ["<em>k</em>"],
-        "links": [{"href": "javascript:alert(1)", "title": "bad"},
-                  {"href": "https://example.org/doc", "title": "Docs <x>"}],
-        "inputs": {"a<": {"title": "<u>A</u>", "schema": {"type": "number", "minimum": 0,
-                                                            "maximum": 1}}},
-        "outputs": {"o": {"title": "O", "schema": {"type": "string"}}},
-    })
+    desc = ProcessDescription.model_validate(
+        {
+            "id": "x<script>",
+            "title": "<b>Title</b>",
+            "version": "1<i>",
+            "description": "Uses <script>alert(1)</script> and **bold**",
+            "keywords": ["<em>k</em>"],
+            "links": [
+                {"href": "javascript:alert(1)", "title": "bad"},
+                {"href": "https://example.org/doc", "title": "Docs <x>"},
+            ],
+            "inputs": {
+                "a<": {
+                    "title": "<u>A</u>",
+                    "schema": {"type": "number", "minimum": 0, "maximum": 1},
+                }
+            },
+            "outputs": {"o": {"title": "O", "schema": {"type": "string"}}},
+        }
+    )
     html = process_header_html(desc) + process_io_html(desc)
     for tag in ("<script", "<b>", "<i>", "<em>", "<u>", "<x>", "javascript:"):
         assert tag not in html
@@ -296,9 +324,7 @@ def test_process_detail_escapes_everything_from_the_server() -> None:
 def test_schema_summary() -> None:
     assert schema_summary(Schema(type="string", format="date")) == "string, date"
     assert schema_summary(Schema(enum=["a", "b"])) == "one of a, b"
-    assert schema_summary(Schema(type="array", items=Schema(type="number"))) == (
-        "array of number"
-    )
+    assert schema_summary(Schema(type="array", items=Schema(type="number"))) == ("array of number")
     assert schema_summary(Schema(type="integer", minimum=1)) == "integer (≥ 1)"
     assert schema_summary(Schema(oneOf=[Schema(type="string"), Schema(type="number")])) == (
         "one of 2 kinds"

@@ -1,0 +1,199 @@
+"""The app's view-model (AppState) against the real procdeck server, without a browser:
+process list and search, selection, drafts per process, request building, save/load,
+execute success and failure, connection loss and recovery."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from procdeck.client import Client
+from procdeck.gui.app_state import AppState, RequestLoadError
+from procdeck.models import JobStatus, ProcessDescription
+
+pytestmark = pytest.mark.integration
+
+DEMO_IDS = {"sleep_a_while", "primes_between", "simulate_scene", "return_base_model",
+            "showcase_inputs"}
+
+
+@pytest.fixture
+def client(live_server: str) -> Iterator[Client]:
+    with Client(server_url=live_server, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+async def state(client: Client) -> AppState:
+    state = AppState(client)
+    await state.start()
+    return state
+
+
+async def test_start_lists_the_servers_processes_and_goes_online(state: AppState,
+                                                                 live_server: str) -> None:
+    assert {p.id for p in state.catalog.processes} >= DEMO_IDS
+    assert state.catalog.loaded
+    assert state.connection.status == "online"
+    assert live_server in state.connection.message
+    state.catalog.query = "prime"
+    assert [p.id for p in state.catalog.visible] == ["primes_between"]
+    state.catalog.query = "forms"  # a keyword of the showcase process
+    assert [p.id for p in state.catalog.visible] == ["showcase_inputs"]
+
+
+async def test_select_loads_description_form_and_request(state: AppState) -> None:
+    assert state.blockers == [] or state.description is None
+    description = await state.select("sleep_a_while")
+    assert isinstance(description, ProcessDescription)
+    assert state.description is description and state.catalog.selected_id == "sleep_a_while"
+    assert state.request == {"inputs": {"duration": 10, "fail": False}}
+    assert state.blockers == [] and state.can_execute
+    assert state.request_filename() == "sleep_a_while-request.json"
+
+
+async def test_invalid_form_blocks_execute_with_reasons(state: AppState) -> None:
+    await state.select("showcase_inputs")
+    assert state.form is not None
+    assert not state.form.is_valid  # "title" is required and has no default
+    assert any(reason.startswith("title") for reason in state.blockers)
+    assert not state.can_execute
+    assert await state.execute() is None
+    assert state.problem is not None and state.problem.title == "Cannot execute yet"
+    state.form.value = {**state.form.value, "title": "A run"}
+    assert state.blockers == [] and state.can_execute
+    state.form.value = {**state.form.value, "count": 11}  # maximum is 10
+    assert any(reason.startswith("count") for reason in state.blockers)
+
+
+async def test_drafts_survive_switching_processes(state: AppState) -> None:
+    await state.select("sleep_a_while")
+    sleep_form = state.form
+    assert sleep_form is not None
+    sleep_form.value = {"duration": 3.5, "fail": True}
+    await state.select("primes_between")
+    assert state.request["inputs"] == {"min_val": 0, "max_val": 100}
+    await state.select("sleep_a_while")
+    assert state.form is sleep_form
+    assert state.request["inputs"] == {"duration": 3.5, "fail": True}
+
+
+async def test_execute_starts_a_job_on_the_server(state: AppState, client: Client) -> None:
+    started: list[tuple[Any, str, dict[str, Any]]] = []
+    state.on_job_started(lambda job, pid, request: started.append((job, pid, request)))
+    await state.select("sleep_a_while")
+    state.form.value = {"duration": 0.2, "fail": False}
+    job = await state.execute()
+    assert job is not None and job.jobID
+    assert state.last_job is job and not state.executing
+    assert started == [(job, "sleep_a_while", {"inputs": {"duration": 0.2, "fail": False}})]
+    on_server = client.get_job(job.jobID)
+    assert on_server.processID == "sleep_a_while"
+    finished = client.wait_for_job(job.jobID, timeout=20)
+    assert finished.status == JobStatus.SUCCESSFUL
+
+
+async def test_execute_failure_shows_the_servers_problem(state: AppState) -> None:
+    # A process the server no longer has (the list was loaded before it went away).
+    gone = ProcessDescription.model_validate({
+        "id": "vanished_process", "title": "Vanished", "inputs": {}, "outputs": {}})
+    state.descriptions[gone.id] = gone
+    await state.select(gone.id)
+    assert state.can_execute
+    assert await state.execute() is None
+    assert state.problem is not None and state.problem.kind == "error"
+    assert state.problem.title  # the server's RFC 7807 title, e.g. "No such process"
+    assert "Traceback" not in state.problem.title + state.problem.detail
+    assert "vanished_process" in state.problem.title + state.problem.detail
+    assert state.connection.status == "online"  # an HTTP error is not a lost connection
+    assert state.last_job is None
+
+
+async def test_unknown_process_shows_load_error(state: AppState) -> None:
+    assert await state.select("no_such_process_here") is None
+    assert state.description is None
+    assert state.load_error
+    assert state.problem is not None and state.problem.kind == "error"
+
+
+async def test_save_and_load_request_round_trip_including_oneof_branch(state: AppState) -> None:
+    await state.select("showcase_inputs")
+    form = state.form
+    assert form is not None
+    wanted = {
+        **form.value,
+        "title": "Loaded run",
+        "count": 7,
+        "source": {"kind": "url", "url": "https://example.org/data.csv"},
+        "settings": {"name": "nested", "verbose": True, "scale": {"low": 0.25, "high": 2.0}},
+    }
+    form.value = wanted
+    saved = json.dumps(state.build_request())
+    form.reset()
+    assert form.value["source"]["kind"] == "inline"
+    unknown = state.load_request(saved)
+    assert unknown == []
+    assert state.request["inputs"]["source"] == {"kind": "url",
+                                                 "url": "https://example.org/data.csv"}
+    assert state.request["inputs"]["settings"]["scale"] == {"low": 0.25, "high": 2.0}
+    assert state.request["inputs"]["count"] == 7
+    assert state.blockers == []
+
+
+async def test_load_request_rejects_what_is_not_a_request(state: AppState) -> None:
+    await state.select("sleep_a_while")
+    with pytest.raises(RequestLoadError, match="not JSON"):
+        state.load_request("{not json")
+    with pytest.raises(RequestLoadError, match="JSON object"):
+        state.load_request("[1, 2]")
+    # loose keys are inputs (like ProcessRequest); unknown inputs are reported and ignored
+    unknown = state.load_request({"duration": 1.5, "colour": "red"})
+    assert unknown == ["colour"]
+    assert state.request["inputs"]["duration"] == 1.5
+
+
+async def test_loading_before_selecting_is_refused(client: Client) -> None:
+    state = AppState(client)
+    with pytest.raises(RequestLoadError, match="Select a process"):
+        state.load_request({"inputs": {}})
+
+
+async def test_lost_server_goes_offline_blocks_execute_and_recovers(server_factory) -> None:
+    server = server_factory()
+    with Client(server_url=server.url, timeout=5) as client:
+        state = AppState(client)
+        await state.select("sleep_a_while")  # before the list: selection alone works too
+        await state.start()
+        assert state.connection.status == "online"
+        server.stop()
+        assert await state.execute() is None
+        assert state.connection.status == "offline"
+        assert state.problem is not None and state.problem.kind == "error"
+        assert "The server is unreachable." in state.blockers
+        assert await state.connection.check() is False
+        assert state.connection.failures >= 2
+        server.start()
+        state.connection.retry_now()
+        await state.connection.tick()
+        assert state.connection.status == "online"
+        assert "The server is unreachable." not in state.blockers
+        job = await state.execute()
+        assert job is not None
+
+
+async def test_offline_at_start_recovers_and_loads_processes(server_factory) -> None:
+    server = server_factory()
+    url = server.url
+    server.stop()
+    with Client(server_url=url, timeout=5) as client:
+        state = AppState(client)
+        await state.start()
+        assert state.connection.status == "offline" and not state.catalog.loaded
+        server.start()
+        state.connection.retry_now()
+        await state.connection.tick()
+        assert state.connection.status == "online"
+        assert state.catalog.loaded and {p.id for p in state.catalog.processes} >= DEMO_IDS
