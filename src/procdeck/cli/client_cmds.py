@@ -303,7 +303,7 @@ def execute(
                 percent = f" {update.progress}%" if update.progress is not None else ""
                 typer.echo(f"job {update.jobID}: {update.status}{percent}", err=True)
 
-        final = client.wait_for_job(job.jobID, timeout, on_update=progress)
+        final = job if job.is_final else client.wait_for_job(job.jobID, timeout, on_update=progress)
         if final.status != JobStatus.SUCCESSFUL:
             reason = f": {final.message}" if final.message else ""
             raise JobFailedError(f"job {final.jobID} ended {final.status}{reason}", job=final)
