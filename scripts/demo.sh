@@ -6,9 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON=${PYTHON:-python3}
-if [ ! -x .venv/bin/python ]; then
-  "$PYTHON" -m venv .venv
+# PROCDECK_SKIP_SETUP=1 skips the install step when .venv is already set up (the tests use it).
+if [ "${PROCDECK_SKIP_SETUP:-0}" != "1" ] || [ ! -x .venv/bin/procdeck ]; then
+  if [ ! -x .venv/bin/python ]; then
+    "$PYTHON" -m venv .venv
+  fi
+  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
+  .venv/bin/python -m pip install --quiet -e ".[server,gui,demo]"
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip >/dev/null
-.venv/bin/python -m pip install --quiet -e ".[server,gui,demo]"
 exec .venv/bin/procdeck demo "$@"
