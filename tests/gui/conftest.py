@@ -1,11 +1,21 @@
-"""Browser fixtures: Debian's Chromium driven by Playwright, offline-safe flags."""
+"""Browser fixtures: Debian's Chromium driven by Playwright, offline-safe flags; the app
+(``procdeck gui``) served in a subprocess against a real server."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
 
+import httpx
 import pytest
+
+from procdeck.server.testing import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,4 +47,119 @@ def page(browser) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     yield page
+    context.close()
+
+
+# -- the app, served by `procdeck gui` in a subprocess --------------------------------------
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+class AppProcess:
+    """``python -m procdeck gui --server URL --port P --no-browser`` in a subprocess."""
+
+    def __init__(self, server_url: str, log_path: Path) -> None:
+        self.server_url = server_url
+        self.port = free_port()
+        self.log_path = log_path
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def start(self, timeout: float = 60.0) -> AppProcess:
+        command = [sys.executable, "-m", "procdeck", "gui", "--server", self.server_url,
+                   "--port", str(self.port), "--no-browser"]
+        with open(self.log_path, "ab") as log:
+            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
+                                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"procdeck gui exited:\n{self.log()}")
+            try:
+                if httpx.get(self.url, timeout=2.0).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"procdeck gui did not answer within {timeout} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture(scope="session")
+def app_url(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of the app (``procdeck gui``) serving the session's ``live_server``."""
+    app = AppProcess(live_server, tmp_path_factory.mktemp("app") / "app.log").start()
+    try:
+        yield app.url
+    finally:
+        app.stop()
+
+
+@pytest.fixture
+def app_factory(tmp_path: Path) -> Iterator[object]:
+    """Start more apps: ``start(server_url) -> AppProcess``; all stopped at teardown."""
+    started: list[AppProcess] = []
+
+    def start(server_url: str) -> AppProcess:
+        app = AppProcess(server_url, tmp_path / f"app-{len(started)}.log")
+        started.append(app)
+        return app.start()
+
+    yield start
+    for app in started:
+        app.stop()
+
+
+class PageWatch:
+    """What a page asked for and complained about: requests, console errors, page errors."""
+
+    def __init__(self, page) -> None:
+        self.requests: list[str] = []
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        page.on("request", self._on_request)
+        page.on("console", self._on_console)
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+
+    def _on_request(self, request) -> None:
+        self.requests.append(request.url)
+        parts = urlsplit(request.url)
+        if parts.scheme in ("http", "https", "ws", "wss") and parts.hostname not in LOCAL_HOSTS:
+            self.outside.append(request.url)
+
+    def _on_console(self, message) -> None:
+        if message.type == "error":
+            self.errors.append(f"console: {message.text}")
+
+
+@pytest.fixture
+def watched_page(browser) -> Iterator[tuple[object, PageWatch]]:
+    """A 1280x800 page that records requests and errors; requests off localhost are refused."""
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+
+    def refuse_outside(route) -> None:
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            route.abort()
+
+    context.route("**/*", refuse_outside)
+    page = context.new_page()
+    watch = PageWatch(page)
+    yield page, watch
     context.close()

@@ -89,7 +89,7 @@ class App(pn.viewable.Viewer):
         if not self.notebook:
             target = LIGHT if self.theme == DARK else DARK
             label = "☀ Light theme" if self.theme == DARK else "☾ Dark theme"
-            self.theme_button = pn.widgets.Button(name=label, button_type="light", width=130,
+            self.theme_button = pn.widgets.Button(name=label, button_type="default", width=130,
                                                   margin=(0, 4))
             self.theme_button.js_on_click(
                 args={"target": "default" if target == LIGHT else "dark"}, code=_THEME_TOGGLE_JS

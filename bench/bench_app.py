@@ -1,0 +1,171 @@
+"""Benchmark the app in headless Chromium: how soon is a form usable?
+
+Starts the demo server (plus the 200-input synthetic description of
+``make_big_schema.py``) and ``procdeck gui`` against it, then measures with
+Debian's Chromium (1280x800, a fresh browser context per run):
+
+- navigation -> first form usable, a process click included: open the app,
+  click "Sleep Processor" as soon as it is listed, until its first input can be typed in;
+- click -> form usable for ``simulate_scene`` (first input typeable) and for the
+  200-input description (first input typeable and the last one rendered).
+
+Prints the median (and every run) against the targets, plus the machine and date.
+Run: ``.venv/bin/python bench/bench_app.py [--runs 7]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from procdeck.server.testing import ServerProcess, free_port
+
+HERE = Path(__file__).resolve().parent
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+TARGETS = {"navigation -> usable form": 1.7, "click -> simulate_scene form": 0.4,
+           "click -> 200-input form": 1.5}
+TIMEOUT_MS = 30_000
+
+
+def machine() -> str:
+    """CPU model, cores, Python and OS, for the record."""
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def start_app(server_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with open(log, "ab") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "procdeck", "gui", "--server", server_url, "--port",
+             str(port), "--no-browser"], stdout=out, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"procdeck gui did not start:\n{log.read_text()}")
+
+
+def usable(page, label: str) -> None:
+    """Wait until the input labelled ``label`` is visible and editable."""
+    from playwright.sync_api import expect
+
+    field = page.get_by_label(label, exact=True).first
+    field.wait_for(state="visible", timeout=TIMEOUT_MS)
+    expect(field).to_be_editable(timeout=TIMEOUT_MS)
+
+
+def navigation_to_form(page, url: str) -> float:
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    page.get_by_role("button", name="Sleep Processor").click(timeout=TIMEOUT_MS)
+    usable(page, "Duration")
+    return time.perf_counter() - start
+
+
+def click_to_form(process_button: str, first_label: str,
+                  last_label: str | None = None) -> Callable[[object, str], float]:
+    def measure(page, url: str) -> float:
+        page.goto(url)
+        page.get_by_role("button", name="Sleep Processor").click(timeout=TIMEOUT_MS)
+        usable(page, "Duration")
+        page.wait_for_timeout(300)  # let the first form settle: measure the click alone
+        start = time.perf_counter()
+        page.get_by_role("button", name=process_button).click()
+        usable(page, first_label)
+        if last_label:
+            page.get_by_label(last_label, exact=True).first.wait_for(
+                state="attached", timeout=TIMEOUT_MS)
+        return time.perf_counter() - start
+
+    return measure
+
+
+def run(runs: int) -> dict[str, list[float]]:
+    from playwright.sync_api import sync_playwright
+
+    work = Path(tempfile.mkdtemp(prefix="procdeck-bench-app-"))
+    server = ServerProcess(
+        store=work / "jobs.sqlite", data_dir=work / "data", log_path=work / "server.log",
+        processes=["procdeck.demo", "app_bench_processes"],
+        env={"PYTHONPATH": os.pathsep.join([str(HERE), os.environ.get("PYTHONPATH", "")])},
+    )
+    server.start()
+    app, url = start_app(server.url, work / "app.log")
+    results: dict[str, list[float]] = {name: [] for name in TARGETS}
+    measures = {
+        "navigation -> usable form": navigation_to_form,
+        "click -> simulate_scene form": click_to_form("Generate scene for testing",
+                                                      "Variable names"),
+        "click -> 200-input form": click_to_form("Big 200", "Input 0", "Input 199"),
+    }
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                         args=CHROMIUM_ARGS)
+            # one warm-up visit: Python imports and first-session costs are not what we measure
+            warm = browser.new_context(viewport={"width": 1280, "height": 800})
+            navigation_to_form(warm.new_page(), url)
+            warm.close()
+            for _ in range(runs):
+                for name, measure in measures.items():
+                    context = browser.new_context(viewport={"width": 1280, "height": 800})
+                    try:
+                        results[name].append(measure(context.new_page(), url))
+                    finally:
+                        context.close()
+            version = browser.version
+            browser.close()
+    finally:
+        app.terminate()
+        app.wait(15)
+        server.stop()
+    results["_chromium"] = [version]  # type: ignore[list-item]
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="runs per measurement")
+    args = parser.parse_args()
+    results = run(args.runs)
+    chromium = results.pop("_chromium")[0]
+    print(f"procdeck app benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
+    print(f"machine: {machine()}; Chromium {chromium} headless, 1280x800")
+    print(f"{'measurement':32} {'median':>8} {'target':>8}  runs (s)")
+    for name, times in results.items():
+        median = statistics.median(times)
+        verdict = "ok" if median < TARGETS[name] else "SLOW"
+        runs = " ".join(f"{t:.3f}" for t in times)
+        print(f"{name:32} {median:7.3f}s {TARGETS[name]:7.1f}s  {runs}  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
