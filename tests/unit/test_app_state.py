@@ -16,8 +16,13 @@ from procdeck.models import JobStatus, ProcessDescription
 
 pytestmark = pytest.mark.integration
 
-DEMO_IDS = {"sleep_a_while", "primes_between", "simulate_scene", "return_base_model",
-            "showcase_inputs"}
+DEMO_IDS = {
+    "sleep_a_while",
+    "primes_between",
+    "simulate_scene",
+    "return_base_model",
+    "showcase_inputs",
+}
 
 
 @pytest.fixture
@@ -33,12 +38,15 @@ async def state(client: Client) -> AppState:
     return state
 
 
-async def test_start_lists_the_servers_processes_and_goes_online(state: AppState,
-                                                                 live_server: str) -> None:
+async def test_start_lists_the_servers_processes_and_goes_online(
+    state: AppState, live_server: str
+) -> None:
     assert {p.id for p in state.catalog.processes} >= DEMO_IDS
     assert state.catalog.loaded
     assert state.connection.status == "online"
     assert live_server in state.connection.message
+    # descriptions are fetched ahead, so a click needs no round trip
+    assert set(state.descriptions) >= DEMO_IDS
     state.catalog.query = "prime"
     assert [p.id for p in state.catalog.visible] == ["primes_between"]
     state.catalog.query = "forms"  # a keyword of the showcase process
@@ -98,8 +106,9 @@ async def test_execute_starts_a_job_on_the_server(state: AppState, client: Clien
 
 async def test_execute_failure_shows_the_servers_problem(state: AppState) -> None:
     # A process the server no longer has (the list was loaded before it went away).
-    gone = ProcessDescription.model_validate({
-        "id": "vanished_process", "title": "Vanished", "inputs": {}, "outputs": {}})
+    gone = ProcessDescription.model_validate(
+        {"id": "vanished_process", "title": "Vanished", "inputs": {}, "outputs": {}}
+    )
     state.descriptions[gone.id] = gone
     await state.select(gone.id)
     assert state.can_execute
@@ -136,8 +145,10 @@ async def test_save_and_load_request_round_trip_including_oneof_branch(state: Ap
     assert form.value["source"]["kind"] == "inline"
     unknown = state.load_request(saved)
     assert unknown == []
-    assert state.request["inputs"]["source"] == {"kind": "url",
-                                                 "url": "https://example.org/data.csv"}
+    assert state.request["inputs"]["source"] == {
+        "kind": "url",
+        "url": "https://example.org/data.csv",
+    }
     assert state.request["inputs"]["settings"]["scale"] == {"low": 0.25, "high": 2.0}
     assert state.request["inputs"]["count"] == 7
     assert state.blockers == []

@@ -13,6 +13,7 @@ edits survive switching between processes.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -39,6 +40,8 @@ JobStartedCallback = Callable[[JobInfo, str, dict[str, Any]], Any]
 """Called as ``callback(job, process_id, request)`` after a successful execute."""
 
 MAX_BLOCKERS_SHOWN = 6
+PREFETCH_LIMIT = 25  # descriptions fetched ahead, so a click shows the form without a round trip
+PREFETCH_CONCURRENCY = 4
 
 
 class RequestLoadError(ValueError):
@@ -81,13 +84,46 @@ class AppState(param.Parameterized):
         self.forms: dict[str, InputForm] = {}
         self.options: dict[str, RequestOptions] = {}
         self._job_started: list[JobStartedCallback] = []
-        self._form_watchers: dict[str, list[Any]] = {}
+        self._fetching: dict[str, asyncio.Task[ProcessDescription]] = {}
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Load the process list (called once the page is there)."""
-        await self.load_processes()
+        """Load the process list, then fetch the first descriptions ahead of any click."""
+        if await self.load_processes():
+            await self.prefetch()
+
+    async def prefetch(self, limit: int = PREFETCH_LIMIT) -> None:
+        """Fetch up to ``limit`` descriptions in the background (failures are ignored:
+        selecting the process fetches it again and shows the error)."""
+        gate = asyncio.Semaphore(PREFETCH_CONCURRENCY)
+
+        async def one(process_id: str) -> None:
+            async with gate:
+                try:
+                    await self._description(process_id)
+                except ClientError:  # selecting the process fetches again and shows why
+                    return
+
+        ids = [p.id for p in self.catalog.processes[:limit] if p.id not in self.descriptions]
+        await asyncio.gather(*(one(process_id) for process_id in ids))
+
+    async def _description(self, process_id: str) -> ProcessDescription:
+        """The description of ``process_id``: cached, in flight, or fetched now."""
+        cached = self.descriptions.get(process_id)
+        if cached is not None:
+            return cached
+        task = self._fetching.get(process_id)
+        if task is None:
+            task = asyncio.ensure_future(self._call(self.client.get_process, process_id))
+            self._fetching[process_id] = task
+        try:
+            description = await asyncio.shield(task)
+        finally:
+            if task.done():
+                self._fetching.pop(process_id, None)
+        self.descriptions[process_id] = description
+        return description
 
     async def _probe(self) -> None:
         await call_client(self.client.get_capabilities)
@@ -152,7 +188,7 @@ class AppState(param.Parameterized):
         if description is None:
             self.param.update(loading=process_id, load_error="")
             try:
-                description = await self._call(self.client.get_process, process_id)
+                description = await self._description(process_id)
             except ClientError as error:
                 if self.catalog.selected_id == process_id:
                     title, detail = describe_error(error)
@@ -161,7 +197,6 @@ class AppState(param.Parameterized):
                     if not is_connection_error(error):
                         self.report_problem(error)
                 return None
-            self.descriptions[process_id] = description
         if self.catalog.selected_id != process_id:
             return description  # the person clicked elsewhere meanwhile
         self._ensure_draft(description)
