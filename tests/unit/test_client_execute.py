@@ -300,3 +300,25 @@ def test_invalid_inputs_are_a_bad_request(make_client) -> None:
     error = info.value
     assert (error.status, error.title, error.detail) == (400, "Invalid inputs", problem["detail"])
     assert "duration: -1 is less than the minimum" in str(error)
+
+
+def test_200_with_an_empty_body_and_a_location_is_an_async_job(make_client) -> None:
+    server = Recorder({EXECUTION: httpx.Response(200, headers={"Location": "/jobs/j5"})})
+    job = make_client(server).execute_process("sleep_a_while")
+    assert (job.jobID, job.status) == ("j5", JobStatus.ACCEPTED)
+
+
+def test_200_with_an_empty_body_is_a_run_without_results(make_client) -> None:
+    server = Recorder({EXECUTION: httpx.Response(200)})
+    client = make_client(server)
+    job = client.execute_process("sleep_a_while")
+    _assert_kept(client, server, job, {})
+
+
+def test_200_with_malformed_json(make_client) -> None:
+    answer = httpx.Response(
+        200, content=b'{"return_value": ', headers={"Content-Type": "application/json"}
+    )
+    server = Recorder({EXECUTION: answer})
+    with pytest.raises(InvalidResponseError, match="malformed JSON in results"):
+        make_client(server).execute_process("sleep_a_while")

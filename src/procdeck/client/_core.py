@@ -130,6 +130,19 @@ def request_document(request: RequestLike) -> dict[str, Any]:
     return model.to_dict()
 
 
+def _is_status_answer(response: httpx.Response, location_id: str | None) -> bool:
+    """Whether a 200 answer to an execution is a job's status (else: results of a sync run)."""
+    content = response.content.lstrip()
+    if not content:
+        return location_id is not None
+    if content[:1] != b"{":
+        return False
+    try:
+        return looks_like_status(json.loads(content))
+    except ValueError:
+        return False  # read as results, which reports the malformed JSON
+
+
 def _wrap_bare_list(key: str) -> Callable[[Any], Any]:
     # Some servers answer /jobs or /processes with a bare JSON array.
     def coerce(data: Any) -> Any:
@@ -242,42 +255,15 @@ class ClientCore:
     def _execution_outcome(
         self, call: Call, response: httpx.Response, process_id: str, document: dict[str, Any]
     ) -> JobInfo:
-        status = response.status_code
         location_id = job_id_from_location(response.headers.get("location"))
-        if status == 204:
+        if response.status_code == 204:
             return self._keep_local_results(process_id, link_results(response))
-        content = response.content.lstrip()
-        data: Any = None
-        if status == 200 and content and content[:1] != b"{":
+        if response.status_code == 200 and not _is_status_answer(response, location_id):
             results = self._sync_results(call, response, document)
             return self._keep_local_results(process_id, results)
-        if content:
-            try:
-                data = read_json(call, response, "a job status document")
-            except InvalidResponseError:
-                if status == 200 or not location_id:
-                    raise
-                data = None  # e.g. "201 Created" as text: the Location header is enough
-        if status == 200 and (data is not None or not location_id) and not looks_like_status(data):
-            results = self._sync_results(call, response, document)
-            return self._keep_local_results(process_id, results)
-        if data is None:
-            if not location_id:
-                raise InvalidResponseError(
-                    f"{where(call)}: the server answered {status} without a status document "
-                    "or a Location header, so the job id is unknown",
-                    url=call.url,
-                    status=status,
-                )
-            data = {"jobID": location_id, "status": JobStatus.ACCEPTED.value}
-        if not isinstance(data, dict):
-            raise InvalidResponseError(
-                f"{where(call)}: expected a job status document, got JSON {type(data).__name__}",
-                url=call.url,
-                status=response.status_code,
-            )
+        data = self._status_document(call, response, location_id)
         if not any(key in data for key in ("jobID", "jobId", "id")) and location_id:
-            data = {**data, "jobID": location_id}
+            data["jobID"] = location_id
         data.setdefault("status", JobStatus.ACCEPTED.value)
         if "processID" not in data and "processId" not in data:
             data["processID"] = process_id
@@ -290,6 +276,36 @@ class ClientCore:
                 url=call.url,
                 status=response.status_code,
             ) from None
+
+    @staticmethod
+    def _status_document(
+        call: Call, response: httpx.Response, location_id: str | None
+    ) -> dict[str, Any]:
+        """The status document of an execution answer, or one made from ``Location``."""
+        data: Any = None
+        if response.content.strip():
+            try:
+                data = read_json(call, response, "a job status document")
+            except InvalidResponseError:
+                if not location_id:
+                    raise
+                # e.g. "201 Created" as text: the Location header is enough
+        if data is None:
+            if not location_id:
+                raise InvalidResponseError(
+                    f"{where(call)}: the server answered {response.status_code} without a "
+                    "status document or a Location header, so the job id is unknown",
+                    url=call.url,
+                    status=response.status_code,
+                )
+            return {"jobID": location_id, "status": JobStatus.ACCEPTED.value}
+        if not isinstance(data, dict):
+            raise InvalidResponseError(
+                f"{where(call)}: expected a job status document, got JSON {type(data).__name__}",
+                url=call.url,
+                status=response.status_code,
+            )
+        return data
 
     @staticmethod
     def _sync_results(call: Call, response: httpx.Response, document: dict[str, Any]) -> JobResults:
@@ -555,8 +571,7 @@ class ClientCore:
             return None
         if not getattr(page, "jobs", None) and not getattr(page, "processes", None):
             return None
-        params = [(k, v) for k, v in call.params if k != "offset"]
-        params.append(("offset", str(consumed)))
-        base = str(httpx.URL(call.url).copy_with(query=None))
-        keep = [(k, v) for k, v in httpx.URL(call.url).params.multi_items() if k != "offset"]
-        return self.call("GET", base, [*keep, *params])
+        url = httpx.URL(call.url)
+        query = [*url.params.multi_items(), *call.params]
+        params = [(k, v) for k, v in query if k != "offset"] + [("offset", str(consumed))]
+        return self.call("GET", str(url.copy_with(query=None)), params)

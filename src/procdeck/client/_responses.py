@@ -140,14 +140,11 @@ def _check_complete(call: Call, response: httpx.Response) -> None:
 def _not_json_error(call: Call, response: httpx.Response, expected: str) -> InvalidResponseError:
     kind = media_type(response)
     content = response.content
-    if (
-        "html" in kind
-        or (not kind and _looks_like_markup(content))
-        or (_looks_like_markup(content) and b"<html" in content[:2048].lower())
+    head = content[:2048].lower()
+    if "html" in kind or (
+        _looks_like_markup(content) and (b"<html" in head or b"<!doctype" in head)
     ):
         found = f"an HTML page ({summarise_html(response.text)})"
-    elif _looks_like_markup(content):
-        found = f"{kind or 'XML'} ({summarise_text(response.text)})"
     else:
         found = f"{kind or 'a body without content type'} ({summarise_text(response.text)})"
     return InvalidResponseError(
