@@ -38,8 +38,24 @@ STOPPED_BEFORE_START = "The server stopped before the job started"
 JOB_FAILED_TYPE = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/job-failed"
 
 
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime(TIME_FORMAT)
+
+
+def format_time(moment: datetime) -> str:
+    """A timestamp in the server's format (UTC, microseconds, ``Z``)."""
+    return moment.astimezone(UTC).strftime(TIME_FORMAT)
+
+
+def _duration(job: Job, now: datetime) -> float:
+    if job.started is None:
+        return 0.0
+    start = datetime.fromisoformat(job.started)
+    end = datetime.fromisoformat(job.finished) if job.finished else now
+    return (end - start).total_seconds()
 
 
 class JobNotDismissable(Exception):
@@ -178,11 +194,20 @@ class JobManager:
         statuses: Iterable[str] | None = None,
         after_seq: int = -1,
         limit: int = 1000,
+        created_from: str | None = None,
+        created_to: str | None = None,
+        min_duration: float | None = None,
+        max_duration: float | None = None,
     ) -> tuple[list[str], int | None]:
         """One page of job status documents (JSON texts) in creation order.
 
+        ``created_from``/``created_to`` bound the creation time (timestamps in
+        this module's ``...Z`` format, inclusive); durations are in seconds
+        (from start to finish, or to now while running; 0 before the start).
         Returns the page and the ``seq`` to continue after, or None on the last page.
         """
+        timed = min_duration is not None or max_duration is not None
+        now = datetime.now(UTC)
         wanted_processes = set(process_ids) if process_ids else None
         wanted_statuses = set(statuses) if statuses else None
         page: list[str] = []
@@ -195,6 +220,16 @@ class JobManager:
                     continue
                 if wanted_statuses is not None and job.status not in wanted_statuses:
                     continue
+                if created_from is not None and job.created < created_from:
+                    continue
+                if created_to is not None and job.created > created_to:
+                    continue
+                if timed:
+                    duration = _duration(job, now)
+                    if min_duration is not None and duration < min_duration:
+                        continue
+                    if max_duration is not None and duration > max_duration:
+                        continue
                 if len(page) == limit:
                     return page, last
                 text = job._json

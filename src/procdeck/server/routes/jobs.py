@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Annotated
 from urllib.parse import urlencode
@@ -18,7 +19,15 @@ from procdeck.server.errors import (
     ProblemError,
     problem_response,
 )
-from procdeck.server.jobs import DISMISSED, FAILED, STATES, SUCCESSFUL, Job, JobNotDismissable
+from procdeck.server.jobs import (
+    DISMISSED,
+    FAILED,
+    STATES,
+    SUCCESSFUL,
+    Job,
+    JobNotDismissable,
+    format_time,
+)
 from procdeck.server.routes._responses import json_response, link, problem
 from procdeck.server.state import ServerState, StateDep, base_url
 
@@ -54,6 +63,32 @@ def _cursor(after: str | None) -> int:
     return int(number)
 
 
+def _instant(text: str) -> str | None:
+    text = text.strip()
+    if text in ("", ".."):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ProblemError(
+            400, "Invalid request", f"'datetime' has an invalid date-time {text!r}"
+        ) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return format_time(moment)
+
+
+def _interval(value: str | None) -> tuple[str | None, str | None]:
+    """``datetime`` as inclusive (from, to) creation-time bounds."""
+    if value is None:
+        return None, None
+    if "/" in value:
+        start, _, end = value.partition("/")
+        return _instant(start), _instant(end)
+    moment = _instant(value)
+    return moment, moment
+
+
 @router.get(
     "/jobs",
     name="get_jobs",
@@ -78,6 +113,16 @@ async def get_jobs(
     after: Annotated[
         str | None, Query(description="Continue after this job id (from the `next` link)")
     ] = None,
+    datetime: Annotated[
+        str | None,
+        Query(description="Creation time: an instant or an interval `start/end` (`..` = open)"),
+    ] = None,
+    minDuration: Annotated[
+        float | None, Query(ge=0, description="Only jobs that ran at least this many seconds")
+    ] = None,
+    maxDuration: Annotated[
+        float | None, Query(ge=0, description="Only jobs that ran at most this many seconds")
+    ] = None,
 ) -> Response:
     """The jobs, oldest first, filtered by process, status and type; ``next`` links page on."""
     statuses = _split(status)
@@ -95,9 +140,11 @@ async def get_jobs(
     if types is not None and "process" not in types:
         page, next_after = [], None
     else:
+        created_from, created_to = _interval(datetime)
         page, next_after = state.manager.page(
             process_ids=_split(processID), statuses=statuses, after_seq=_cursor(after),
-            limit=limit,
+            limit=limit, created_from=created_from, created_to=created_to,
+            min_duration=minDuration, max_duration=maxDuration,
         )
     if next_after is not None:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
