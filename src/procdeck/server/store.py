@@ -152,15 +152,13 @@ class JobStore:
         return [StoredJob(*row[:11], has_results=bool(row[11])) for row in rows]
 
     def load_results(self, seq: int) -> str | None:
-        """The stored results (JSON text) of a job, or None."""
-        self.flush()
+        """The committed results (JSON text) of a job, or None."""
         with self._db_lock:
             row = self._db.execute("SELECT results FROM jobs WHERE seq = ?", (seq,)).fetchone()
         return row[0] if row else None
 
     def load_request(self, seq: int) -> str | None:
-        """The stored execute request (JSON text) of a job, or None."""
-        self.flush()
+        """The committed execute request (JSON text) of a job, or None."""
         with self._db_lock:
             row = self._db.execute("SELECT request FROM jobs WHERE seq = ?", (seq,)).fetchone()
         return row[0] if row else None
@@ -239,6 +237,6 @@ class JobStore:
                 if deletes:
                     self._db.executemany("DELETE FROM jobs WHERE seq = ?", deletes)
                 self._set_meta("next_number", str(self._next_number))
-        except sqlite3.Error as exc:  # keep serving; the error is logged and kept
+        except Exception as exc:  # keep serving and keep the writer alive; log and remember
             self.last_error = exc
             log.error("could not save %d job change(s) to %s: %s", len(batch), self.path, exc)

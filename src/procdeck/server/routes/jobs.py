@@ -8,6 +8,7 @@ from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from procdeck.models import JobInfo, JobList, JobResults
@@ -215,7 +216,9 @@ async def get_job_results(jobId: str, state: StateDep) -> Response:
     job = job_or_404(state, jobId)
     status = job.status
     if status == SUCCESSFUL:
-        text = state.manager.results_json(job)
+        text = job.results_json
+        if text is None:  # a job from before a restart: read from disk off the event loop
+            text = await run_in_threadpool(state.manager.results_json, job)
         if text is not None:
             return json_response(text)
         raise ProblemError(500, "Results missing", f"The results of {job.id} were not stored")

@@ -170,7 +170,7 @@ async def execute_process(
         )
     selected = _check_outputs(process, document.get("outputs"))
     manager = state.manager
-    job = manager.submit(process, kwargs, body.decode() if body.strip() else "{}")
+    job = manager.submit(process, kwargs, body.decode("utf-8", "replace") if body.strip() else "{}")
     base = base_url(request)
     location = f"{base}/jobs/{job.id}"
     wants_async = _wants_async(request, document)
