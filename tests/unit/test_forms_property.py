@@ -47,16 +47,23 @@ NAMES = st.sampled_from(["a", "b", "c", "name", "size"])
 def _bounded(kind: str) -> st.SearchStrategy[dict[str, Any]]:
     bound = st.integers(-50, 50)
     return st.builds(
-        lambda lo, span, excl: {"type": kind, "minimum": lo, "maximum": lo + span,
-                                **({"exclusiveMinimum": True} if excl else {})},
-        bound, st.integers(2, 100), st.booleans(),
+        lambda lo, span, excl: {
+            "type": kind,
+            "minimum": lo,
+            "maximum": lo + span,
+            **({"exclusiveMinimum": True} if excl else {}),
+        },
+        bound,
+        st.integers(2, 100),
+        st.booleans(),
     )
 
 
 STRINGS = st.one_of(
     st.just({"type": "string"}),
-    st.builds(lambda lo: {"type": "string", "minLength": lo, "maxLength": lo + 5},
-              st.integers(0, 3)),
+    st.builds(
+        lambda lo: {"type": "string", "minLength": lo, "maxLength": lo + 5}, st.integers(0, 3)
+    ),
     st.sampled_from([{"type": "string", "format": f} for f in ("date", "email", "uri")]),
     st.just({"type": "string", "pattern": "^[a-z]{1,4}$"}),
     st.just({"type": "string", "contentEncoding": "base64"}),
@@ -67,8 +74,9 @@ LEAVES = st.one_of(
     _bounded("number"),
     st.just({"type": "number", "multipleOf": 0.5}),
     st.just({"type": "boolean"}),
-    st.lists(st.text("abcxyz", min_size=1, max_size=3), min_size=1, max_size=5,
-             unique=True).map(lambda opts: {"type": "string", "enum": opts}),
+    st.lists(st.text("abcxyz", min_size=1, max_size=3), min_size=1, max_size=5, unique=True).map(
+        lambda opts: {"type": "string", "enum": opts}
+    ),
     st.sampled_from([{"const": "fixed"}, {"const": 3}]),
     st.just({"type": "string", "nullable": True}),
     st.just({"type": ["integer", "null"]}),
@@ -80,21 +88,29 @@ LEAVES = st.one_of(
 def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
     objects = st.builds(
         lambda props, req, closed: {
-            "type": "object", "properties": props,
+            "type": "object",
+            "properties": props,
             "required": [n for n in props if n in req],
             **({"additionalProperties": False} if closed else {}),
         },
         st.dictionaries(NAMES, children, min_size=1, max_size=3),
-        st.sets(NAMES, max_size=3), st.booleans(),
+        st.sets(NAMES, max_size=3),
+        st.booleans(),
     )
     arrays = st.builds(
         lambda items, lo: {"type": "array", "items": items, "minItems": lo, "maxItems": lo + 3},
-        children, st.integers(0, 2),
+        children,
+        st.integers(0, 2),
     )
     rows = st.builds(
-        lambda kind, size: {"type": "array", "items": {"type": kind}, "minItems": size,
-                            "maxItems": size},
-        st.sampled_from(["number", "integer"]), st.integers(2, 6),
+        lambda kind, size: {
+            "type": "array",
+            "items": {"type": kind},
+            "minItems": size,
+            "maxItems": size,
+        },
+        st.sampled_from(["number", "integer"]),
+        st.integers(2, 6),
     )
     multi = st.just({"type": "array", "uniqueItems": True, "items": {"enum": ["r", "g", "b"]}})
     maps = st.builds(lambda value: {"type": "object", "additionalProperties": value}, children)
@@ -102,9 +118,12 @@ def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[di
         lambda keyword, a, b: {keyword: [a, b]},
         st.sampled_from(["oneOf", "anyOf"]),
         st.sampled_from([{"type": "string"}, {"type": "boolean"}]),
-        st.sampled_from([{"type": "integer", "minimum": 0},
-                         {"type": "object", "properties": {"k": {"type": "number"}},
-                          "required": ["k"]}]),
+        st.sampled_from(
+            [
+                {"type": "integer", "minimum": 0},
+                {"type": "object", "properties": {"k": {"type": "number"}}, "required": ["k"]},
+            ]
+        ),
     )
     nullable_objects = objects.map(lambda s: {**s, "nullable": True})
     return st.one_of(objects, arrays, rows, multi, maps, choices, nullable_objects)
@@ -117,8 +136,11 @@ def _with_ref(schema: dict[str, Any]) -> dict[str, Any]:
     return {"$defs": {"T": schema}, "$ref": "#/$defs/T"}
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(schema=st.one_of(SCHEMAS, SCHEMAS.map(_with_ref)), data=st.data())
 def test_any_valid_instance_round_trips_and_is_valid(schema, data):
     instance = data.draw(from_schema(translate(schema)), label="instance")

@@ -251,7 +251,8 @@ class MapField(CompositeField):
         self.value_schema = extra if isinstance(extra, dict) else {}
 
     def _new_entry(self, key: str) -> Field:
-        return self.context.build(self.value_schema, key=key, parent=self, required=True)
+        return self.context.build(self.value_schema, key=key, parent=self, required=True,
+                                  title="Value")
 
     def add(self, key: str | None = None, value: Any = MISSING) -> Field:
         """Add an entry (left out of the value until it has a key); returns its value field."""

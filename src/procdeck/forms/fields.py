@@ -91,24 +91,30 @@ class Field(param.Parameterized):
         description: str | None = None,
     ) -> None:
         super().__init__(name=str(key) if key is not None else "value")
-        self.schema = schema
-        self.key = key
-        self.title = title
-        self.description = description if description is not None else schema.get("description")
-        self.required = required
-        self.nullable = nullable
-        self.context = context
-        self.parent = parent
-        self.read_only = bool(schema.get("readOnly"))
-        self.deprecated = bool(schema.get("deprecated"))
-        self.advanced = bool(schema.get("x-ui-advanced"))
-        self.widget: str | None = schema.get("x-ui-widget")
-        self.default = copy.deepcopy(schema["default"]) if "default" in schema else MISSING
-        self.placeholder = _placeholder(schema)
-        self.listener: Callable[[Field], None] | None = None
-        self._quiet = False
-        self._own_errors: list[str] = []
-        self._error_records: list[tuple[str, str]] = []
+        # Plain attributes go straight into __dict__: Parameterized.__setattr__ is
+        # slow, and a 200-input form sets thousands of them.
+        self.__dict__.update(
+            schema=schema,
+            key=key,
+            title=title,
+            description=description if description is not None else schema.get("description"),
+            required=required,
+            nullable=nullable,
+            context=context,
+            parent=parent,
+            read_only=bool(schema.get("readOnly")),
+            deprecated=bool(schema.get("deprecated")),
+            advanced=bool(schema.get("x-ui-advanced")),
+            widget=schema.get("x-ui-widget"),
+            default=copy.deepcopy(schema["default"]) if "default" in schema else MISSING,
+            placeholder=_placeholder(schema),
+            listener=None,
+            _quiet=False,
+            _own_errors=[],
+            _error_records=[],
+        )
+        self.widget: str | None
+        self.listener: Callable[[Field], None] | None
         self.param.watch(self._on_value, "value")
 
     # -- identity ---------------------------------------------------------------------
@@ -302,9 +308,16 @@ def _is_number(value: Any) -> bool:
 
 
 class BooleanField(Field):
-    """True or false."""
+    """True or false; a required one without default starts unchecked (false)."""
 
     kind: ClassVar[str] = "boolean"
+
+    def initial_value(self) -> Any:
+        """The default; else false when it must be sent (what an unchecked box shows)."""
+        start = super().initial_value()
+        if start is MISSING and self.required and not self.nullable:
+            return False
+        return start
 
 
 class EnumField(Field):
@@ -362,12 +375,22 @@ class NumberRowField(Field):
         self.integer = integer
         self.labels = labels or [str(i + 1) for i in range(size)]
 
+    @property
+    def coordinates(self) -> list[Any]:
+        """The numbers of the current value (empty when there is none)."""
+        return list(self.value) if isinstance(self.value, list) else []
+
     def set_item(self, index: int, number: float | None) -> None:
         """Change one number (``None`` leaves it empty)."""
-        current = self.value if isinstance(self.value, list) else []
-        items = list(current) + [None] * (self.size - len(current))
+        items = self.coordinates + [None] * (self.size - len(self.coordinates))
         items[index] = number
-        self.value = items if any(v is not None for v in items) or self.required else MISSING
+        self.set_numbers(items)
+
+    def set_numbers(self, numbers: list[float | None]) -> None:
+        """Set all numbers at once; all empty means no value."""
+        items = [_whole(n) if self.integer else n for n in numbers]
+        empty = not any(v is not None for v in items)
+        self.value = MISSING if empty and not self.required else items
 
 
 BBOX_LABELS_2D = ["West", "South", "East", "North"]
@@ -398,10 +421,9 @@ class BBoxField(NumberRowField):
             value = value.get("bbox")
         return list(value) if isinstance(value, list) else []
 
-    def set_item(self, index: int, number: float | None) -> None:
-        """Change one coordinate (``None`` leaves it empty)."""
-        items = self.coordinates + [None] * (self.size - len(self.coordinates))
-        items[index] = number
+    def set_numbers(self, numbers: list[float | None]) -> None:
+        """Set all coordinates at once; all empty means no value."""
+        items = list(numbers)
         empty = not any(v is not None for v in items)
         if self.object_form:
             if empty and not self.required:
@@ -450,6 +472,12 @@ class BBoxField(NumberRowField):
                 problems.append(f"{lo} ({_num(coords[axis])}) must not be greater than "
                                 f"{hi} ({_num(coords[axis + half])}).")
         return problems
+
+
+def _whole(value: float | None) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
 
 
 def _num(value: float) -> str:

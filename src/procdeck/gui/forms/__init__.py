@@ -1,0 +1,70 @@
+"""Panel rendering of the form engine: widget factories, their registry and ``InputFormView``.
+
+``widget_registry`` holds the built-in factories; register your own to change
+how a kind of field is edited (the best-scoring factory wins, ties go to the
+one registered last).
+"""
+
+from procdeck.gui.forms.components import NativeInput, NumberRow, OptionGroup
+from procdeck.gui.forms.composites import (
+    ArrayFactory,
+    ChoiceFactory,
+    Disclosure,
+    MapFactory,
+    ObjectFactory,
+)
+from procdeck.gui.forms.factories import (
+    BinaryFactory,
+    BooleanFactory,
+    ConstFactory,
+    DateFactory,
+    EnumFactory,
+    JsonFactory,
+    MultiChoiceFactory,
+    NumberFactory,
+    NumberRowFactory,
+    RadioFactory,
+    SliderFactory,
+    TextFactory,
+    TimeFactory,
+)
+from procdeck.gui.forms.registry import WidgetFactory, WidgetRegistry, widget_registry
+from procdeck.gui.forms.renderer import FormRenderer
+from procdeck.gui.forms.view import InputFormView
+
+for _factory in (
+    TextFactory(), DateFactory(), TimeFactory(), NumberFactory(), SliderFactory(),
+    BooleanFactory(), EnumFactory(), RadioFactory(), MultiChoiceFactory(), ConstFactory(),
+    BinaryFactory(), NumberRowFactory(), JsonFactory(), ObjectFactory(), MapFactory(),
+    ArrayFactory(), ChoiceFactory(),
+):
+    widget_registry.register(_factory)
+
+__all__ = [
+    "ArrayFactory",
+    "BinaryFactory",
+    "BooleanFactory",
+    "ChoiceFactory",
+    "ConstFactory",
+    "DateFactory",
+    "Disclosure",
+    "EnumFactory",
+    "FormRenderer",
+    "InputFormView",
+    "JsonFactory",
+    "MapFactory",
+    "MultiChoiceFactory",
+    "NativeInput",
+    "NumberFactory",
+    "NumberRow",
+    "NumberRowFactory",
+    "ObjectFactory",
+    "OptionGroup",
+    "RadioFactory",
+    "SliderFactory",
+    "TextFactory",
+    "TimeFactory",
+    "WidgetFactory",
+    "WidgetRegistry",
+    "widget_registry",
+]
