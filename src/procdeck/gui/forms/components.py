@@ -30,11 +30,11 @@ fieldset { border: 0; margin: 0; padding: 0; min-width: 0; }
 .pd-cell { display: flex; flex-direction: column; gap: 2px; flex: 1 1 70px; min-width: 60px; }
 .pd-cell label { font-size: 0.8em; opacity: 0.85; }
 input[type=number], input[type=date], input[type=time], input[type=text] {
-  font: inherit; height: 31px; padding: 0 6px; box-sizing: border-box; width: 100%;
+  font: inherit; height: 31px; padding: 0 10px; box-sizing: border-box; width: 100%;
   border: 1px solid var(--pd-border, #ccc); border-radius: 4px;
-  background: var(--pd-input-bg, #fff); color: inherit;
+  background: var(--pd-input-bg, Field); color: var(--pd-input-fg, FieldText);
 }
-input[type=checkbox] { width: 16px; height: 16px; margin: 0; }
+input[type=checkbox], input[type=radio] { width: 16px; height: 16px; margin: 0; }
 input:focus-visible { outline: 2px solid var(--pd-focus, #2b6cb0); outline-offset: 1px; }
 input:disabled { opacity: 0.6; }
 .pd-help { font-size: 0.85em; opacity: 0.75; cursor: help; border: 1px solid currentColor;

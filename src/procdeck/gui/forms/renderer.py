@@ -200,7 +200,7 @@ class FormRenderer:
 
     def _with_null_toggle(self, field: Field, view: Any) -> pn.viewable.Viewable:
         toggle = NativeInput(input_type="checkbox", label="No value", value=field.value is None,
-                             margin=(0, 10), help=f"Send null for {field.title}")
+                             margin=(0, 10))
         disable = hasattr(view, "disabled") and "disabled" in view.param
 
         def sync(*_: Any) -> None:
