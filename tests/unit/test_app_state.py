@@ -208,3 +208,37 @@ async def test_offline_at_start_recovers_and_loads_processes(server_factory) -> 
         await state.connection.tick()
         assert state.connection.status == "online"
         assert state.catalog.loaded and {p.id for p in state.catalog.processes} >= DEMO_IDS
+
+
+class ModeClient(Client):
+    """A client that can ask for synchronous execution (``mode``), recording what it was asked."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.modes: list[str] = []
+
+    def execute_process(self, process_id: str, request: Any = None,  # type: ignore[override]
+                        mode: str = "async") -> Any:
+        self.modes.append(mode)
+        return super().execute_process(process_id, request)
+
+
+async def test_execution_mode_is_offered_only_when_client_and_process_allow_both(
+        live_server: str, client: Client) -> None:
+    both = client.get_process("sleep_a_while").model_copy(
+        update={"jobControlOptions": ["sync-execute", "async-execute", "dismiss"]})
+    plain = AppState(client)
+    plain.descriptions[both.id] = both
+    await plain.select(both.id)
+    assert not plain.request_options.mode_choice  # procdeck's client always asks async
+
+    with ModeClient(server_url=live_server) as mode_client:
+        state = AppState(mode_client)
+        state.descriptions[both.id] = both
+        await state.select(both.id)
+        options = state.request_options
+        assert options.mode_choice and options.mode == "async"
+        options.mode = "sync"
+        state.form.value = {"duration": 0.1, "fail": False}
+        assert await state.execute() is not None
+        assert mode_client.modes == ["sync"]

@@ -73,7 +73,7 @@ class App(pn.viewable.Viewer):
             width=340, height=30,
         )
         self.retry_button = pn.widgets.Button(
-            name="Retry now", button_type="default", visible=False, margin=(0, 4),
+            label="Retry now", color="default", visible=False, margin=(0, 4),
             width=100,
         )
         header_items: list[Any] = [
@@ -89,7 +89,7 @@ class App(pn.viewable.Viewer):
         if not self.notebook:
             target = LIGHT if self.theme == DARK else DARK
             label = "☀ Light theme" if self.theme == DARK else "☾ Dark theme"
-            self.theme_button = pn.widgets.Button(name=label, button_type="default", width=130,
+            self.theme_button = pn.widgets.Button(label=label, color="default", width=130,
                                                   margin=(0, 4))
             self.theme_button.js_on_click(
                 args={"target": "default" if target == LIGHT else "dark"}, code=_THEME_TOGGLE_JS
@@ -111,7 +111,7 @@ class App(pn.viewable.Viewer):
         self.form_slot = pn.Column(sizing_mode="stretch_width", margin=0)
         self.options_slot = pn.Column(sizing_mode="stretch_width", margin=0)
         self.execute_button = pn.widgets.Button(
-            name="Execute", button_type="primary", disabled=True, width=130, height=38,
+            label="Execute", color="primary", disabled=True, width=130, height=38,
             margin=(4, 8, 4, 0),
         )
         self.status_line = pn.pane.HTML("", stylesheets=css, sizing_mode="stretch_width",
@@ -259,7 +259,7 @@ class App(pn.viewable.Viewer):
     def _show_blockers(self, *_: object) -> None:
         state = self.state
         self.execute_button.disabled = not state.can_execute
-        self.execute_button.name = "Execute" if not state.executing else "Executing…"
+        self.execute_button.label = "Execute" if not state.executing else "Executing…"
         if state.blockers:
             items = "".join(f"<li>{escape(reason)}</li>" for reason in state.blockers)
             self.blockers_view.object = (

@@ -14,6 +14,8 @@ edits survive switching between processes.
 from __future__ import annotations
 
 import asyncio
+import functools
+import inspect
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -210,12 +212,22 @@ class AppState(param.Parameterized):
         if description.id in self.forms:
             return
         form = InputForm(description)
-        options = RequestOptions(description)
+        options = RequestOptions(description, can_choose_mode=self._client_takes_mode())
         self.forms[description.id] = form
         self.options[description.id] = options
         watched = [name for name in ("value", "errors", "is_valid") if name in form.param]
         form.param.watch(self._on_draft_change, watched)
         options.param.watch(self._on_draft_change, "changed")
+
+    def _client_takes_mode(self) -> bool:
+        # A client whose execute_process takes ``mode`` can ask for sync execution;
+        # procdeck's own client always asks for async (and keeps sync results if a
+        # server runs a job synchronously anyway), so the choice is only offered then.
+        try:
+            parameters = inspect.signature(self.client.execute_process).parameters
+        except (TypeError, ValueError):
+            return False
+        return "mode" in parameters
 
     @property
     def form(self) -> InputForm | None:
@@ -312,9 +324,13 @@ class AppState(param.Parameterized):
             self.report_problem("Cannot execute yet", "; ".join(self.blockers), kind="warning")
             return None
         process_id, request = self.description.id, self.build_request()
+        options = self.request_options
+        call: Callable[..., Any] = self.client.execute_process
+        if options is not None and options.mode_choice:
+            call = functools.partial(call, mode=options.mode)
         self.executing = True
         try:
-            job = await self._call(self.client.execute_process, process_id, request)
+            job = await self._call(call, process_id, request)
         except ClientError as error:
             self.report_problem(error)
             return None

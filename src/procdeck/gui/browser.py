@@ -141,7 +141,7 @@ class ProcessBrowser(pn.viewable.Viewer):
         super().__init__(**params)
         self.catalog = catalog
         self.search = pn.widgets.TextInput(
-            name="Search processes",
+            label="Search processes",
             placeholder="Title, id or keyword",
             sizing_mode="stretch_width",
             stylesheets=stylesheets(),

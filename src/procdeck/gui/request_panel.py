@@ -69,13 +69,17 @@ class RequestOptions(param.Parameterized):
     mode = param.Selector(default=ASYNC, objects=[ASYNC, SYNC], doc="Execution mode")
     changed = param.Event(doc="Fires when any choice changes")
 
-    def __init__(self, description: ProcessDescription, **params: Any) -> None:
+    def __init__(self, description: ProcessDescription, *, can_choose_mode: bool = True,
+                 **params: Any) -> None:
+        """``can_choose_mode``: whether the client can ask for synchronous execution."""
         super().__init__(**params)
         self.description = description
         transmissions = description.outputTransmission or []
         self.transmissions: list[str] = [t for t in ("value", "reference") if t in transmissions]
         controls = description.jobControlOptions or []
-        self.mode_choice = "sync-execute" in controls and "async-execute" in controls
+        self.mode_choice = (
+            can_choose_mode and "sync-execute" in controls and "async-execute" in controls
+        )
         if "async-execute" not in controls and "sync-execute" in controls:
             self.mode = SYNC
         self.outputs: dict[str, OutputChoice] = {}
@@ -157,10 +161,10 @@ class RequestOptionsView(pn.viewable.Viewer):
             rows.append(self._output_row(choice))
         if options.mode_choice:
             mode = pn.widgets.RadioButtonGroup(
-                name="Execution mode",
+                label="Execution mode",
                 options={"Asynchronous (job)": ASYNC, "Synchronous (wait)": SYNC},
                 value=options.mode,
-                button_type="default",
+                color="default",
             )
             mode.link(options, value="mode", bidirectional=True)
             rows.append(pn.Column(pn.pane.HTML(
@@ -175,12 +179,12 @@ class RequestOptionsView(pn.viewable.Viewer):
         )
 
     def _output_row(self, choice: OutputChoice) -> pn.viewable.Viewable:
-        include = pn.widgets.Checkbox(name=f"Return {choice.title}", value=choice.include)
+        include = pn.widgets.Checkbox(label=f"Return {choice.title}", value=choice.include)
         include.link(choice, value="include", bidirectional=True)
         widgets: list[Any] = [include]
         if self.options.transmissions:
             transmission = pn.widgets.Select(
-                name=f"{choice.title}: returned as",
+                label=f"{choice.title}: returned as",
                 options={"server default": None, **{t: t for t in self.options.transmissions}},
                 value=choice.transmission,
                 width=170,
@@ -189,7 +193,7 @@ class RequestOptionsView(pn.viewable.Viewer):
             widgets.append(transmission)
         if len(choice.formats) > 1:
             media_type = pn.widgets.Select(
-                name=f"{choice.title}: format",
+                label=f"{choice.title}: format",
                 options={"server default": None, **{f: f for f in choice.formats}},
                 value=choice.media_type,
                 width=200,
