@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -11,7 +12,7 @@ from procdeck.server.errors import ProblemError
 from procdeck.server.jobs import JobManager
 from procdeck.server.registry import ProcessRegistry
 
-__all__ = ["ServerState", "StateDep", "base_url", "get_state"]
+__all__ = ["ServerState", "StateDep", "base_url", "get_state", "state_of"]
 
 
 @dataclass
@@ -33,7 +34,7 @@ class ServerState:
         return self.manager_
 
 
-def get_state(request: Request) -> ServerState:
+async def get_state(request: Request) -> ServerState:
     """Dependency: the app's :class:`ServerState`."""
     return request.app.state.procdeck
 
@@ -41,6 +42,35 @@ def get_state(request: Request) -> ServerState:
 StateDep = Annotated[ServerState, Depends(get_state)]
 
 
+def state_of(request: Request) -> ServerState:
+    """The app's :class:`ServerState` (for hot routes, without dependency resolution)."""
+    return request.app.state.procdeck
+
+
 def base_url(request: Request) -> str:
-    """The server's base URL as the client reached it, without a trailing slash."""
-    return str(request.base_url).rstrip("/")
+    """The server's base URL as the client reached it (``Host`` header), no trailing slash."""
+    scope = request.scope
+    host: bytes | None = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value
+            break
+    return _base_url(scope.get("scheme", "http"), host, scope.get("server"),
+                     scope.get("root_path", ""))
+
+
+@lru_cache(maxsize=64)
+def _base_url(
+    scheme: str, host: bytes | None, server: tuple[str, int] | None, root_path: str
+) -> str:
+    # Cached: building it through Starlette's URL objects costs more than the rest of a
+    # status read. The same few (scheme, host) pairs come back on every request.
+    if host:
+        authority = host.decode("latin-1")
+    elif server:
+        name, port = server
+        default = {"http": 80, "https": 443}.get(scheme)
+        authority = name if port == default else f"{name}:{port}"
+    else:
+        authority = "localhost"
+    return f"{scheme}://{authority}{root_path}".rstrip("/")

@@ -30,7 +30,7 @@ from procdeck.server.jobs import (
     format_time,
 )
 from procdeck.server.routes._responses import json_response, link, problem
-from procdeck.server.state import ServerState, StateDep, base_url
+from procdeck.server.state import ServerState, StateDep, base_url, state_of
 
 router = APIRouter(tags=["Jobs"])
 
@@ -162,8 +162,9 @@ async def get_jobs(
     response_model=None,
     responses={200: {"model": JobInfo, "description": "Status info"}, 404: problem("No such job")},
 )
-async def get_job(jobId: str, state: StateDep) -> Response:
+async def get_job(jobId: str, request: Request) -> Response:
     """The status of one job: status, progress, message and timestamps."""
+    state = state_of(request)  # no dependency resolution on this hot route
     job = job_or_404(state, jobId)
     return json_response(state.manager.status_json(job))
 

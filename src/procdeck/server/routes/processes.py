@@ -19,7 +19,7 @@ from procdeck.server.errors import (
 from procdeck.server.jobs import DISMISSED, SUCCESSFUL, Job, JobManager
 from procdeck.server.registry import RegisteredProcess
 from procdeck.server.routes._responses import json_response, link, problem
-from procdeck.server.state import ServerState, StateDep, base_url
+from procdeck.server.state import ServerState, StateDep, base_url, state_of
 
 router = APIRouter(tags=["Processes"])
 
@@ -146,11 +146,7 @@ _EXECUTE_BODY = {
         404: problem("No such process"),
     },
 )
-async def execute_process(
-    processID: str,
-    request: Request,
-    state: StateDep,
-) -> Response:
+async def execute_process(processID: str, request: Request) -> Response:
     """Execute a process with the given inputs.
 
     Asynchronously (201, status info, ``Location`` of the job) when the client
@@ -159,6 +155,7 @@ async def execute_process(
     and the client did not ask for async. Inputs are checked before a job is
     created: 400 names every bad input.
     """
+    state = state_of(request)  # no dependency resolution on this hot route
     process = process_or_404(state, processID)
     body = await request.body()
     document = _parse_request(body)
