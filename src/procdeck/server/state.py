@@ -55,7 +55,8 @@ def base_url(request: Request) -> str:
         if name == b"host":
             host = value
             break
-    return _base_url(scope.get("scheme", "http"), host, scope.get("server"),
+    server = scope.get("server")
+    return _base_url(scope.get("scheme", "http"), host, tuple(server) if server else None,
                      scope.get("root_path", ""))
 
 
