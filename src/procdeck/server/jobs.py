@@ -253,11 +253,6 @@ class JobManager:
                 job.results = json.loads(text)
         return job.results
 
-    def request(self, job: Job) -> dict[str, Any] | None:
-        """The execute request the job was created from, if known."""
-        text = job.request if job.request is not None else self.store.load_request(job.seq)
-        return json.loads(text) if text else None
-
     # -- changing ---------------------------------------------------------------------
 
     def submit(
