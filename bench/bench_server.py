@@ -7,6 +7,8 @@ body) and prints:
 - submissions per second of a quick process (``primes_between``, async);
 - ``GET /jobs/{id}`` reads per second with 1000 jobs stored (random ids);
 - ``GET /jobs`` latency (median and p90 of N sequential requests) listing 1000 jobs;
+- as a yardstick, POST/s of a bare FastAPI endpoint measured the same way (timings
+  on a shared machine drift; the ratio says more than the absolute figure);
 
 plus the machine and date. Run: ``.venv/bin/python bench/bench_server.py [--duration 10]``.
 """
@@ -28,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from procdeck.server.testing import ServerProcess
+from procdeck.server.testing import ServerProcess, free_port
 
 HERE = Path(__file__).resolve().parent
 WRK_DIR = HERE / "wrk"
@@ -106,6 +108,45 @@ def bench_submissions(root: Path, duration: float, connections: int) -> dict[str
         return result
 
 
+BARE_APP = """
+import sys
+import uvicorn
+from fastapi import FastAPI, Request
+
+app = FastAPI()
+
+
+@app.post("/echo", status_code=201)
+async def echo(request: Request) -> dict:
+    return {"received": await request.json()}
+
+
+uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), access_log=False, log_level="warning")
+"""
+
+
+def bench_bare(duration: float, connections: int) -> dict[str, float]:
+    """POST/s of a bare FastAPI endpoint on this machine now: the yardstick for the rest."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-c", BARE_APP, str(port)])
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.post(f"http://127.0.0.1:{port}/echo", json={}, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+        url = f"http://127.0.0.1:{port}/echo"
+        run_wrk(url, 2, connections, WRK_DIR / "submit.lua")
+        return run_wrk(url, duration, connections, WRK_DIR / "submit.lua")
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
 def bench_reads(root: Path, duration: float, connections: int, samples: int) -> dict[str, float]:
     """Status reads/s and /jobs latency with 1000 jobs stored."""
     with ServerProcess(store=root / "reads.sqlite", data_dir=root / "data",
@@ -148,11 +189,14 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--samples", type=int, default=50, help="GET /jobs requests timed")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip measuring a bare FastAPI endpoint for comparison")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench_server.py needs wrk (apt-get install wrk)")
     root = Path(tempfile.mkdtemp(prefix="procdeck-bench-"))
     try:
+        bare = None if args.no_baseline else bench_bare(args.duration, args.connections)
         submit = bench_submissions(root, args.duration, args.connections)
         reads = bench_reads(root, args.duration, args.connections, args.samples)
     finally:
@@ -165,6 +209,9 @@ def main() -> None:
           f"(p50 {submit['p50_ms']:.2f} ms, {submit['requests']} requests, "
           f"non-2xx {submit['non2xx']}, failed jobs {submit['failed_jobs']}) "
           f"{submit['socket_errors']}")
+    if bare is not None:
+        print(f"yardstick: a bare FastAPI POST endpoint answers {bare['rps']:.0f} requests/s "
+              f"here now (submissions are {submit['rps'] / bare['rps']:.0%} of that)")
     r = reads["reads"]
     print(f"status reads/s (GET /jobs/{{id}}, 1000 jobs stored): {r['rps']:.0f} "
           f"[target >= {TARGETS['status reads/s']:.0f}] "
