@@ -219,12 +219,6 @@ class Field(param.Parameterized):
     def _route_to_children(self, records: list[tuple[str, str]]) -> list[tuple[str, str]]:
         return records
 
-    # -- UI helpers -------------------------------------------------------------------
-    @property
-    def label(self) -> str:
-        """The visible label: the title, marked when required."""
-        return self.title + (" *" if self.required and not self.nullable else "")
-
 
 def _placeholder(schema: dict[str, Any]) -> str:
     hint = schema.get("x-ui-placeholder")
@@ -235,7 +229,13 @@ def _placeholder(schema: dict[str, Any]) -> str:
         first = examples[0]
         return first if isinstance(first, str) else json.dumps(first)
     fmt = schema.get("format")
-    return FORMAT_EXAMPLES.get(fmt, "") if isinstance(fmt, str) else ""
+    if isinstance(fmt, str) and fmt in FORMAT_EXAMPLES:
+        return FORMAT_EXAMPLES[fmt]
+    # shown when the field is emptied: what the process uses when nothing is sent
+    default = schema.get("default")
+    if default is not None and isinstance(default, str | int | float | bool):
+        return f"default: {json.dumps(default) if not isinstance(default, str) else default}"
+    return ""
 
 
 class StringField(Field):

@@ -125,7 +125,7 @@ class _Input:
         for index, item in enumerate(value):
             prefix = join_path(self.name, index)
             records.extend(_flatten(prefix, list(self.validator.iter_errors(item)),
-                                    field.child_for(index), base=prefix))
+                                    field.child_for(index)))
         return records
 
 
@@ -135,8 +135,8 @@ def _hints(schema: Any) -> dict[str, Any]:
     return {k: v for k, v in schema.items() if k.startswith("x-ui-")}
 
 
-def _flatten(prefix: str, errors: list[ValidationError], root: Field | None,
-             base: str | None = None) -> list[tuple[str, str]]:
+def _flatten(prefix: str, errors: list[ValidationError], root: Field | None
+             ) -> list[tuple[str, str]]:
     """(path, message) records; oneOf/anyOf failures are explained by the branch in use."""
     records: list[tuple[str, str]] = []
     for error in errors:
@@ -145,14 +145,10 @@ def _flatten(prefix: str, errors: list[ValidationError], root: Field | None,
             chosen = [e for e in error.context if e.relative_schema_path
                       and e.relative_schema_path[0] == branch]
             if chosen:
-                records.extend(_flatten(prefix, chosen, root, base))
+                records.extend(_flatten(prefix, chosen, root))
                 continue
-        records.append((error_path(prefix, _rebased(error)), describe_error(error)))
+        records.append((error_path(prefix, error), describe_error(error)))
     return records
-
-
-def _rebased(error: ValidationError) -> ValidationError:
-    return error
 
 
 def _selected_branch(root: Field | None, error: ValidationError) -> int:
