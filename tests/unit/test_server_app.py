@@ -52,6 +52,11 @@ def make_registry() -> ProcessRegistry:
             time.sleep(0.01)
         return "done"
 
+    @registry.process(job_control_options=("sync-execute", "dismiss"))
+    def slow_sync(ctx: JobContext, seconds: float = 5.0) -> str:
+        """Like patient, but runs synchronously."""
+        return patient(ctx, seconds)
+
     registry.add(big_description(200), lambda **inputs: float(len(inputs)))
     return registry
 
@@ -179,6 +184,21 @@ def test_a_failing_sync_execution_answers_the_job_error(client):
     assert body["detail"] == "ValueError: x must not be negative"
     assert any("x must not be negative" in line for line in body["traceback"])
     assert body["jobID"] == response.headers["location"].rsplit("/", 1)[1]
+
+
+def test_dismissing_a_synchronous_run_answers_its_request(client):
+    answers: list = []
+    request = threading.Thread(target=lambda: answers.append(client.post(
+        "/processes/slow_sync/execution", json={"inputs": {"seconds": 30}})))
+    request.start()
+    deadline = time.monotonic() + 5
+    while not (jobs := client.get("/jobs", params={"status": "running"}).json()["jobs"]):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    assert client.delete(f"/jobs/{jobs[0]['jobID']}").json()["status"] == "dismissed"
+    request.join(5)
+    body = assert_problem(answers[0], 410, type_suffix="job-dismissed")
+    assert body["jobID"] == jobs[0]["jobID"]
 
 
 # -- jobs -------------------------------------------------------------------------------------

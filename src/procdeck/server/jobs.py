@@ -291,10 +291,7 @@ class JobManager:
             job.message = "Dismissed while running" if was_running else "Dismissed before start"
             job.finished = job.updated = now
             self._changed(job)
-            waiters, job._waiters = job._waiters, []
             info = job.status_info()
-        for notify in waiters:
-            notify()
         return info, False
 
     async def wait(self, job: Job) -> None:
@@ -314,9 +311,13 @@ class JobManager:
     # -- inside the worker ------------------------------------------------------------
 
     def _changed(self, job: Job) -> None:
-        """Call with the lock held after changing ``job``."""
+        """Call with the lock held after changing ``job``: persist it, wake its waiters if final."""
         job._json = None
         self.store.put(job.row())
+        if job._waiters and job.status in FINAL_STATES:
+            waiters, job._waiters = job._waiters, []
+            for notify in waiters:
+                notify()  # only schedules a callback on the event loop: fine under the lock
 
     def _fail(self, job: Job, message: str, *, finished: str, now: str,
               error: dict[str, Any] | None = None) -> None:
@@ -372,9 +373,6 @@ class JobManager:
                 job.progress = 100
             job.finished = job.updated = now
             self._changed(job)
-            waiters, job._waiters = job._waiters, []
-        for notify in waiters:
-            notify()
 
     def _finish_failed(self, job: Job, exc: Exception) -> None:
         message = f"{type(exc).__name__}: {exc}"
@@ -389,6 +387,3 @@ class JobManager:
                 return
             now = _now()
             self._fail(job, message, finished=now, now=now, error=error)
-            waiters, job._waiters = job._waiters, []
-        for notify in waiters:
-            notify()
