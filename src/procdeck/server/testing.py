@@ -118,7 +118,11 @@ class ServerProcess:
         return self._process is not None and self._process.poll() is None
 
     def stop(self, timeout: float = 15.0) -> int | None:
-        """Stop gracefully (SIGTERM), wait; kill if it does not exit in time. Returns the code."""
+        """Stop gracefully (SIGTERM), wait; kill if it does not exit in time.
+
+        Returns the exit code: after its graceful shutdown uvicorn re-raises the
+        signal, so a clean stop gives ``-SIGTERM`` (or 0).
+        """
         if self._process is None:
             return None
         if self._process.poll() is None:
