@@ -351,3 +351,69 @@ def test_registry_rejects_fields_nobody_fits():
     form = InputForm({"id": "p", "inputs": {"x": {"schema": {"type": "string"}}}})
     with pytest.raises(LookupError):
         WidgetRegistry().best(form.field("x"))
+
+
+def test_occurrences_list_editor():
+    form, layout = one({"type": "integer", "minimum": 0}, minOccurs=0, maxOccurs=3)
+    add = find(layout, pn.widgets.Button, "Add X item")
+    add.clicks += 1
+    find(layout, pn.widgets.IntInput, "X 1").value = -1
+    assert form.value == {"x": [-1]}
+    assert form.errors == {"x[0]": ["Must be at least 0."]}
+    assert "Must be at least 0." in error_text(layout)
+
+
+def test_nullable_object_section_with_toggle():
+    form, layout = one({"type": "object", "nullable": True, "properties": {
+        "a": {"type": "integer"}}}, minOccurs=0)
+    toggle = find(layout, NativeInput, "No value")
+    toggle.value = True
+    assert form.value == {"x": None}
+    find(layout, pn.widgets.Toggle, "▸ X").value = True
+    find(layout, pn.widgets.IntInput, "a").value = 5
+    assert form.value == {"x": {"a": 5}} and not toggle.value
+
+
+def test_recursive_schema_opens_level_by_level():
+    form, layout = one({"$defs": {"node": {"type": "object", "properties": {
+        "name": {"type": "string"},
+        "child": {"$ref": "#/$defs/node"}}}}, "$ref": "#/$defs/node"}, minOccurs=0)
+    find(layout, pn.widgets.Toggle, "▸ X").value = True
+    find(layout, pn.widgets.Toggle, "▸ child").value = True
+    names = [w for w in walk(layout) if isinstance(w, pn.widgets.TextInput) and w.name == "name"]
+    assert len(names) == 2
+    names[1].value = "inner"
+    assert form.value == {"x": {"child": {"name": "inner"}}}
+    # the third level is not built until opened
+    assert sum(isinstance(w, pn.widgets.Toggle) for w in walk(layout)) == 3
+
+
+def test_object_with_extra_entries_shows_a_key_value_editor():
+    form, layout = one({"type": "object", "properties": {"a": {"type": "integer"}},
+                        "additionalProperties": {"type": "string"}})
+    find(layout, pn.widgets.Button, "Add X entry").clicks += 1
+    find(layout, pn.widgets.TextInput, "Key").value = "tag"
+    find(layout, pn.widgets.TextInput, "Value").value = "v"
+    find(layout, pn.widgets.IntInput, "a").value = 1
+    assert form.value == {"x": {"a": 1, "tag": "v"}}
+
+
+def test_read_only_fields_are_disabled():
+    form, layout = one({"type": "string", "readOnly": True, "default": "fixed"})
+    assert find(layout, pn.widgets.TextInput, "X").disabled
+    assert form.value == {"x": "fixed"}
+
+
+def test_choice_of_objects_renders_the_selected_variant_subform():
+    form, layout = one({"oneOf": [
+        {"title": "Circle", "type": "object", "properties": {"r": {"type": "number"}},
+         "required": ["r"]},
+        {"title": "Square", "type": "object", "properties": {"side": {"type": "number"}},
+         "required": ["side"]}]})
+    find(layout, pn.widgets.FloatInput, "r").value = 1
+    assert form.value == {"x": {"r": 1}}
+    find(layout, pn.widgets.Select, "X variant").value = "Square"
+    find(layout, pn.widgets.FloatInput, "side").value = 2
+    assert form.value == {"x": {"side": 2}} and form.is_valid
+    form.value = {"x": {"r": 3}}
+    assert find(layout, pn.widgets.FloatInput, "r").value == 3

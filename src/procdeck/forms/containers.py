@@ -167,11 +167,12 @@ class ObjectField(CompositeField):
         extra = self.schema.get("additionalProperties")
         return extra if isinstance(extra, dict) else {}
 
-    def _ensure_extra(self) -> MapField:
+    def extra_entries(self) -> MapField:
+        """The editor of entries beyond the named properties (created on first use)."""
         if self.extra is None:
             self.extra = MapField(
                 self._extra_schema(), value_schema=self._extra_schema(), key=None,
-                title=f"More {self.title} entries", required=False, context=self.context,
+                title="More entries", required=False, context=self.context,
                 parent=self,
             )
         return self.extra
@@ -197,7 +198,7 @@ class ObjectField(CompositeField):
             _load(child, data.get(name, MISSING))
         extras = {k: v for k, v in data.items() if k not in self._children}
         if extras or self.extra is not None or self.allows_extra:
-            _load(self._ensure_extra(), extras or MISSING)
+            _load(self.extra_entries(), extras or MISSING)
 
     def _collect(self) -> Any:
         if self._children is None:

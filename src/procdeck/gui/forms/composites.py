@@ -122,7 +122,7 @@ class ObjectFactory(WidgetFactory):
         def build() -> pn.viewable.Viewable:
             children = list(field.fields)
             if field.extra is None and field.allows_extra:
-                field._ensure_extra()
+                field.extra_entries()
             if field.extra is not None:
                 children.append(field.extra)
             return renderer.column(children)
@@ -215,7 +215,9 @@ class MapFactory(WidgetFactory):
 
     def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
         assert isinstance(field, MapField)
-        editor = _ListEditor(field, renderer, f"Add {field.title} entry")
+        # the extra entries of an object share its path (key None): name the object
+        owner = field.parent.title if field.key is None and field.parent else field.title
+        editor = _ListEditor(field, renderer, f"Add {owner} entry")
 
         def build_row(entry: Field) -> Callable[[pn.viewable.Viewable], Any]:
             def wrap(view: pn.viewable.Viewable) -> Any:
