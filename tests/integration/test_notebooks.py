@@ -58,6 +58,11 @@ def text_of(cell: Any) -> str:
     return "\n".join(parts)
 
 
+def test_there_are_the_three_notebooks() -> None:
+    names = {path.name for path in ALL_NOTEBOOKS}
+    assert {"python-api.ipynb", "gui.ipynb", "custom-processes.ipynb"} <= names
+
+
 @pytest.mark.parametrize("path", ALL_NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_is_stored_without_outputs(path: Path) -> None:
     notebook = nbformat.read(path, as_version=4)
@@ -97,6 +102,33 @@ def test_python_api_notebook_walks_through_every_client_method(
     assert "no_such_process" in errors
     assert "max_val: 1000 is greater than the maximum of 100" in errors
     assert "[61, 67, 71, 73, 79, 83, 89, 97]" in text_of(cell_starting(notebook, "import asyncio"))
+
+
+def test_gui_notebook_shows_the_app_a_form_and_results(
+    server_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    server = server_factory()
+    notebook = run_notebook(NOTEBOOKS / "gui.ipynb", server.url, monkeypatch)
+    views = {
+        "client.show()": "App(",
+        "client.show_jobs()": "JobTable(",
+        "form = client.show_form(": "NotebookForm(",
+        "from procdeck.gui.results": "ResultView(",
+        "scene = client.execute_process(": "ResultView(",
+    }
+    for prefix, shown in views.items():
+        outputs = [o for o in cell_starting(notebook, prefix).outputs if "data" in o]
+        assert any("application/vnd.holoviews_exec.v0+json" in o.data for o in outputs), (
+            f"{prefix} displayed no Panel view"
+        )
+        assert shown in text_of(cell_starting(notebook, prefix))
+    for prefix in ("from procdeck.gui.results", "scene = client.execute_process("):
+        assert "state='ready'" in text_of(cell_starting(notebook, prefix))
+    invalid = text_of(cell_starting(notebook, 'form.value = {"min_val": -5'))
+    assert invalid.startswith("False {'min_val': [")
+    valid = text_of(cell_starting(notebook, 'form.value = {"min_val": 10'))
+    assert valid.strip() == "{'min_val': 10, 'max_val': 30} True"
+    assert "[11, 13, 17, 19, 23, 29]" in text_of(cell_starting(notebook, "results ="))
 
 
 def test_custom_processes_notebook_registers_serves_and_runs_a_function(
