@@ -106,6 +106,14 @@ def test_inputs_are_found_by_label_and_edits_reach_the_form(served, page):
     message.wait_for(state="hidden")
     _wait_for(lambda: form.is_valid)
 
+    # "No value" sends null; unchecked, the input takes text (sent while typing)
+    output = page.get_by_label("Output path")
+    assert output.is_disabled() and form.value["output_path"] is None
+    page.get_by_label("No value").uncheck()
+    output.press_sequentially("/tmp/out")
+    _wait_for(lambda: form.value.get("output_path") == "/tmp/out")
+    assert output.is_enabled()
+
     # loading a value in Python refills the widgets in the page
     form.value = {**form.value, "start_date": "2020-01-05", "var_names": "loaded"}
     _wait_for(lambda: page.get_by_label("Start date").input_value() == "2020-01-05")

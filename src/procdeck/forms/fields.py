@@ -390,7 +390,7 @@ class NumberRowField(Field):
         """Set all numbers at once; all empty means no value."""
         items = [_whole(n) if self.integer else n for n in numbers]
         empty = not any(v is not None for v in items)
-        self.value = MISSING if empty and not self.required else items
+        self.value = MISSING if empty else items
 
 
 BBOX_LABELS_2D = ["West", "South", "East", "North"]
@@ -426,7 +426,7 @@ class BBoxField(NumberRowField):
         items = list(numbers)
         empty = not any(v is not None for v in items)
         if self.object_form:
-            if empty and not self.required:
+            if empty:
                 self.value = MISSING
                 return
             value = {"bbox": items}
@@ -434,7 +434,7 @@ class BBoxField(NumberRowField):
                 value["crs"] = self.crs
             self.value = value
         else:
-            self.value = MISSING if empty and not self.required else items
+            self.value = MISSING if empty else items
 
     def _absorb(self, value: Any) -> None:
         if self.object_form and isinstance(value, dict):

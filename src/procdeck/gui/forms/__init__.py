@@ -5,7 +5,7 @@ how a kind of field is edited (the best-scoring factory wins, ties go to the
 one registered last).
 """
 
-from procdeck.gui.forms.components import NativeInput, NumberRow, OptionGroup
+from procdeck.gui.forms.components import NativeInput, NumberRow
 from procdeck.gui.forms.composites import (
     ArrayFactory,
     ChoiceFactory,
@@ -14,11 +14,12 @@ from procdeck.gui.forms.composites import (
     ObjectFactory,
 )
 from procdeck.gui.forms.factories import (
+    BBoxObjectFactory,
     BinaryFactory,
     BooleanFactory,
     ConstFactory,
-    DateFactory,
     EnumFactory,
+    InlineFactory,
     JsonFactory,
     MultiChoiceFactory,
     NumberFactory,
@@ -26,30 +27,33 @@ from procdeck.gui.forms.factories import (
     RadioFactory,
     SliderFactory,
     TextFactory,
-    TimeFactory,
 )
+from procdeck.gui.forms.group import FieldGroup, InlineSpec
 from procdeck.gui.forms.registry import WidgetFactory, WidgetRegistry, widget_registry
 from procdeck.gui.forms.renderer import FormRenderer
 from procdeck.gui.forms.view import InputFormView
 
 for _factory in (
-    TextFactory(), DateFactory(), TimeFactory(), NumberFactory(), SliderFactory(),
-    BooleanFactory(), EnumFactory(), RadioFactory(), MultiChoiceFactory(), ConstFactory(),
-    BinaryFactory(), NumberRowFactory(), JsonFactory(), ObjectFactory(), MapFactory(),
-    ArrayFactory(), ChoiceFactory(),
+    TextFactory(), NumberFactory(), SliderFactory(), BooleanFactory(), EnumFactory(),
+    RadioFactory(), MultiChoiceFactory(), ConstFactory(), BinaryFactory(), NumberRowFactory(),
+    BBoxObjectFactory(), JsonFactory(), ObjectFactory(), MapFactory(), ArrayFactory(),
+    ChoiceFactory(),
 ):
     widget_registry.register(_factory)
 
 __all__ = [
     "ArrayFactory",
+    "BBoxObjectFactory",
     "BinaryFactory",
     "BooleanFactory",
     "ChoiceFactory",
     "ConstFactory",
-    "DateFactory",
     "Disclosure",
     "EnumFactory",
+    "FieldGroup",
     "FormRenderer",
+    "InlineFactory",
+    "InlineSpec",
     "InputFormView",
     "JsonFactory",
     "MapFactory",
@@ -59,11 +63,9 @@ __all__ = [
     "NumberRow",
     "NumberRowFactory",
     "ObjectFactory",
-    "OptionGroup",
     "RadioFactory",
     "SliderFactory",
     "TextFactory",
-    "TimeFactory",
     "WidgetFactory",
     "WidgetRegistry",
     "widget_registry",

@@ -3,8 +3,6 @@
 - :class:`NativeInput`: one native ``<input>`` (date, time, checkbox, ...) with a
   real ``<label for>``, so the browser's own date picker and keyboard handling
   apply and Playwright's ``fill`` works (Bokeh's flatpickr date picker is read-only).
-- :class:`OptionGroup`: radio buttons or checkboxes in a ``<fieldset>`` whose
-  ``<legend>`` names the group (Bokeh's groups have no accessible name).
 - :class:`NumberRow`: several numbers in one row (fixed-length arrays, bounding
   boxes) as one model instead of a Row of separate widgets.
 
@@ -17,7 +15,7 @@ from __future__ import annotations
 import param
 from panel.custom import JSComponent
 
-__all__ = ["NativeInput", "NumberRow", "OptionGroup"]
+__all__ = ["NativeInput", "NumberRow"]
 
 _CSS = """
 :host { display: block; }
@@ -164,57 +162,3 @@ export function render({ model, el }) {
 }
 """
 
-
-class OptionGroup(JSComponent):
-    """Radio buttons (one choice) or checkboxes (several) under a legend.
-
-    ``selected`` holds the indices of the checked options.
-    """
-
-    options = param.List(default=[], doc="Option labels.")
-    selected = param.List(default=[], doc="Indices of the checked options.")
-    title = param.String(default="", doc="Legend naming the group.")
-    help = param.String(default="", doc="Help text (plain text).")
-    multiple = param.Boolean(default=False, doc="Checkboxes instead of radio buttons.")
-    disabled = param.Boolean(default=False)
-
-    _stylesheets = [_CSS + """
-.pd-options { display: flex; flex-wrap: wrap; gap: 4px 14px; }
-.pd-option { display: inline-flex; align-items: center; gap: 5px; }
-"""]  # noqa: RUF012 - Panel reads this class attribute
-    _esm = _HELPERS + """
-export function render({ model, el }) {
-  const set = document.createElement("fieldset");
-  set.className = "pd-field";
-  const legend = document.createElement("legend");
-  legend.textContent = model.title;
-  legend.append(...helpEls(model.help, "pd-help"));
-  const list = document.createElement("div");
-  list.className = "pd-options";
-  const group = "pd-group";
-  const inputs = model.options.map((text, i) => {
-    const label = document.createElement("label");
-    label.className = "pd-option";
-    const input = document.createElement("input");
-    input.type = model.multiple ? "checkbox" : "radio";
-    input.name = group;
-    input.addEventListener("change", () => {
-      model.selected = inputs.flatMap((inp, j) => inp.checked ? [j] : []);
-    });
-    const span = document.createElement("span");
-    span.textContent = text;
-    label.append(input, span);
-    list.append(label);
-    return input;
-  });
-  const show = () => inputs.forEach((input, i) => {
-    input.checked = model.selected.includes(i);
-    input.disabled = model.disabled;
-  });
-  show();
-  model.on("selected", show);
-  model.on("disabled", show);
-  set.append(legend, list);
-  el.append(set);
-}
-"""

@@ -1,4 +1,10 @@
-"""Built-in widget factories for single-value fields (text, numbers, choices, files ...)."""
+"""Built-in widget factories for single-value fields (text, numbers, choices, files ...).
+
+Most are :class:`InlineFactory` subclasses: their fields are drawn as native
+controls inside a shared :class:`~procdeck.gui.forms.group.FieldGroup`, which
+is what keeps big forms fast. Sliders, file uploads, JSON editors and the
+``{bbox, crs}`` object use Panel widgets.
+"""
 
 from __future__ import annotations
 
@@ -23,16 +29,18 @@ from procdeck.forms import (
     NumberRowField,
     StringField,
 )
-from procdeck.gui.forms.components import NativeInput, NumberRow, OptionGroup
+from procdeck.gui.forms.components import NumberRow
+from procdeck.gui.forms.group import InlineSpec
 from procdeck.gui.forms.registry import WidgetFactory
 from procdeck.gui.forms.renderer import LABEL, FormRenderer, help_markdown
 
 __all__ = [
+    "BBoxObjectFactory",
     "BinaryFactory",
     "BooleanFactory",
     "ConstFactory",
-    "DateFactory",
     "EnumFactory",
+    "InlineFactory",
     "JsonFactory",
     "MultiChoiceFactory",
     "NumberFactory",
@@ -40,11 +48,27 @@ __all__ = [
     "RadioFactory",
     "SliderFactory",
     "TextFactory",
-    "TimeFactory",
 ]
 
 NOT_SET = "(not set)"
 NO_VALUE = "(no value)"
+
+
+class InlineFactory(WidgetFactory):
+    """A factory whose fields are drawn inside a shared ``FieldGroup``.
+
+    Subclasses implement :meth:`inline`; consecutive fields of inline factories
+    share one group. On its own (``create``) a field gets a group of one.
+    """
+
+    handles_null = True  # the group draws the "No value" box itself
+
+    def inline(self, field: Field) -> InlineSpec:
+        """How the field appears in a group."""
+        raise NotImplementedError
+
+    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
+        return renderer.group([field], [self.inline(field)])
 
 
 def _text_of(value: Any) -> str:
@@ -53,61 +77,31 @@ def _text_of(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _plain_help(field: Field) -> str:
-    return field.help_text
+def _text_or_missing(text: Any) -> Any:
+    return text if isinstance(text, str) and text else MISSING
 
 
-class TextFactory(WidgetFactory):
-    """Text input (also date-time, e-mail, URI ... with a format example as placeholder);
-    a password box for secrets and a text area for long text."""
+_TEXT_CONTROLS = {"date": "date", "time": "time"}
+
+
+class TextFactory(InlineFactory):
+    """Text: a text box (format example as placeholder), the browser's date and time
+    inputs for ``format: date`` / ``time``, a password box for secrets, a text area
+    for long text."""
 
     def score(self, field: Field, schema: dict[str, Any]) -> float:
         return 10 if isinstance(field, StringField) else 0
 
-    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
+    def inline(self, field: Field) -> InlineSpec:
         assert isinstance(field, StringField)
-        params = {
-            LABEL: field.title, "value": _text_of(field.value), "placeholder": field.placeholder,
-            "description": help_markdown(field), "disabled": field.read_only,
-            "sizing_mode": "stretch_width",
-        }
         if field.is_secret:
-            widget: Any = pn.widgets.PasswordInput(**params)
+            control = "password"
         elif field.is_long_text:
-            widget = pn.widgets.TextAreaInput(rows=3, auto_grow=True, max_rows=12, **params)
+            control = "textarea"
         else:
-            widget = pn.widgets.TextInput(**params)
-        widget.value_input = params["value"]
-        renderer.link(field, widget, to_widget=_text_of,
-                      from_widget=lambda text: text if text else MISSING, also=("value_input",))
-        return widget
-
-
-class DateFactory(WidgetFactory):
-    """The browser's date input (type-able, with a calendar) for ``format: date``."""
-
-    input_type = "date"
-    fmt = "date"
-
-    def score(self, field: Field, schema: dict[str, Any]) -> float:
-        return 20 if isinstance(field, StringField) and field.format == self.fmt else 0
-
-    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
-        widget = NativeInput(
-            input_type=self.input_type, label=field.title, value=_text_of(field.value),
-            help=_plain_help(field), disabled=field.read_only, sizing_mode="stretch_width",
-            step="1" if self.input_type == "time" else "",
-        )
-        renderer.link(field, widget, to_widget=_text_of,
-                      from_widget=lambda text: text if text else MISSING)
-        return widget
-
-
-class TimeFactory(DateFactory):
-    """The browser's time input for ``format: time``."""
-
-    input_type = "time"
-    fmt = "time"
+            control = _TEXT_CONTROLS.get(field.format or "", "text")
+        return InlineSpec(control, _text_of, _text_or_missing,
+                          {"placeholder": field.placeholder})
 
 
 def _number_or_none(value: Any) -> Any:
@@ -116,49 +110,183 @@ def _number_or_none(value: Any) -> Any:
     return value if math.isfinite(value) else None
 
 
-class NumberFactory(WidgetFactory):
-    """A number box; bounds and ``multipleOf`` become its limits and step."""
+class NumberFactory(InlineFactory):
+    """A number box; inclusive bounds and ``multipleOf`` become its min, max and step
+    (an exclusive bound stays type-able so the message explains it)."""
 
     def score(self, field: Field, schema: dict[str, Any]) -> float:
         return 10 if isinstance(field, NumberField) else 0
 
-    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
+    def inline(self, field: Field) -> InlineSpec:
         assert isinstance(field, NumberField)
         schema = field.schema
-        params: dict[str, Any] = {
-            LABEL: field.title, "value": _shown_number(field, field.value),
-            "placeholder": field.placeholder, "description": help_markdown(field),
-            "disabled": field.read_only, "sizing_mode": "stretch_width",
-        }
-        # only inclusive bounds become hard limits: an exclusive bound must stay
-        # type-able so the user sees the message instead of a silent clamp
-        if _number_or_none(schema.get("minimum")) is not None:
-            params["start"] = schema["minimum"]
-        if _number_or_none(schema.get("maximum")) is not None:
-            params["end"] = schema["maximum"]
-        if field.step is not None:
-            params["step"] = field.step
-        cls = pn.widgets.FloatInput
-        if field.integer:
-            cls = pn.widgets.IntInput
-            for key in ("start", "end", "step"):
-                if key in params:
-                    whole = float(params[key])
-                    if whole.is_integer():
-                        params[key] = int(whole)
-                    else:  # a fractional limit cannot bind an integer box; validation says it
-                        del params[key]
-        widget = cls(**params)
-        renderer.link(field, widget, to_widget=lambda v: _shown_number(field, v),
-                      from_widget=lambda v: MISSING if v is None else v)
-        return widget
+        attrs: dict[str, Any] = {"placeholder": field.placeholder,
+                                 "min": _number_or_none(schema.get("minimum")),
+                                 "max": _number_or_none(schema.get("maximum")),
+                                 "step": field.step or (1 if field.integer else "any")}
+
+        def to_shown(value: Any) -> Any:
+            number = _number_or_none(value)
+            if number is not None and field.integer and float(number).is_integer():
+                return int(number)
+            return number
+
+        def from_shown(shown: Any) -> Any:
+            number = _number_or_none(shown)
+            if number is None:
+                return MISSING
+            return int(number) if field.integer and float(number).is_integer() else number
+
+        return InlineSpec("number", to_shown, from_shown, attrs)
 
 
-def _shown_number(field: NumberField, value: Any) -> Any:
-    number = _number_or_none(value)
-    if number is not None and field.integer:
-        return int(number) if float(number).is_integer() else None
-    return number
+class BooleanFactory(InlineFactory):
+    """A labelled checkbox."""
+
+    def score(self, field: Field, schema: dict[str, Any]) -> float:
+        return 10 if isinstance(field, BooleanField) else 0
+
+    def inline(self, field: Field) -> InlineSpec:
+        return InlineSpec("checkbox", lambda v: v is True, bool)
+
+
+def _enum_choices(field: EnumField, radio: bool) -> tuple[list[str], list[Any]]:
+    labels, values = list(field.labels), list(field.options)
+    # nullable: the group's "No value" box says null; optional: an explicit
+    # "not set" entry (radio buttons can simply be left unchecked)
+    if not field.nullable and not radio and (not field.required or field.value is MISSING):
+        labels.insert(0, NOT_SET)
+        values.insert(0, MISSING)
+    return labels, values
+
+
+def _index_of_value(values: list[Any], value: Any) -> int | None:
+    for index, option in enumerate(values):
+        if option is value or (type(option) is type(value) and option == value):
+            return index
+    return None
+
+
+class EnumFactory(InlineFactory):
+    """A drop-down of the allowed values (with a "not set" entry when optional)."""
+
+    control = "select"
+
+    def score(self, field: Field, schema: dict[str, Any]) -> float:
+        return 10 if isinstance(field, EnumField) else 0
+
+    def inline(self, field: Field) -> InlineSpec:
+        assert isinstance(field, EnumField)
+        radio = self.control == "radio"
+        labels, values = _enum_choices(field, radio)
+
+        def to_shown(value: Any) -> Any:
+            return _index_of_value(values, value)  # None: nothing selected
+
+        def from_shown(index: Any) -> Any:
+            if not isinstance(index, int) or not 0 <= index < len(values):
+                return None if field.nullable else MISSING
+            return values[index]
+
+        return InlineSpec(self.control, to_shown, from_shown, {"options": labels})
+
+
+class RadioFactory(EnumFactory):
+    """Radio buttons for a few options or when asked (``x-ui-widget: radio``)."""
+
+    control = "radio"
+
+    def score(self, field: Field, schema: dict[str, Any]) -> float:
+        return 20 if isinstance(field, EnumField) and field.as_radio else 0
+
+
+class MultiChoiceFactory(InlineFactory):
+    """Checkboxes for a set of enum values."""
+
+    def score(self, field: Field, schema: dict[str, Any]) -> float:
+        return 10 if isinstance(field, MultiChoiceField) else 0
+
+    def inline(self, field: Field) -> InlineSpec:
+        assert isinstance(field, MultiChoiceField)
+        options = field.options
+
+        def to_shown(value: Any) -> list[int]:
+            items = value if isinstance(value, list) else []
+            return [i for i, o in enumerate(options) if _index_of_value(items, o) is not None]
+
+        def from_shown(selected: Any) -> Any:
+            chosen = sorted(i for i in (selected or []) if isinstance(i, int))
+            if not chosen and not field.required and field.value is MISSING:
+                return MISSING
+            return [options[i] for i in chosen]
+
+        return InlineSpec("checkboxes", to_shown, from_shown, {"options": field.labels})
+
+
+class ConstFactory(InlineFactory):
+    """The fixed value, shown read-only."""
+
+    def score(self, field: Field, schema: dict[str, Any]) -> float:
+        return 10 if isinstance(field, ConstField) else 0
+
+    def inline(self, field: Field) -> InlineSpec:
+        assert isinstance(field, ConstField)
+        text = json.dumps(field.const)
+        return InlineSpec("static", lambda _: text, lambda _: field.value)
+
+
+class NumberRowFactory(InlineFactory):
+    """A short fixed-length list of numbers, or a bounding box, in one row."""
+
+    def score(self, field: Field, schema: dict[str, Any]) -> float:
+        return 10 if isinstance(field, NumberRowField) else 0
+
+    def inline(self, field: Field) -> InlineSpec:
+        assert isinstance(field, NumberRowField)
+        size = field.size
+
+        def to_shown(_: Any) -> list[Any]:
+            numbers = [_number_or_none(v) for v in field.coordinates[:size]]
+            return numbers + [None] * (size - len(numbers))
+
+        def from_shown(shown: Any) -> list[Any]:
+            numbers = [_number_or_none(v) for v in (shown or [])][:size]
+            return numbers + [None] * (size - len(numbers))
+
+        return InlineSpec("numbers", to_shown, from_shown,
+                          {"labels": field.labels, "integer": field.integer},
+                          apply=field.set_numbers)
+
+
+class BBoxObjectFactory(WidgetFactory):
+    """The OGC ``{bbox, crs}`` object: a row of coordinates and a CRS box."""
+
+    def score(self, field: Field, schema: dict[str, Any]) -> float:
+        return 15 if isinstance(field, BBoxField) and field.object_form else 0
+
+    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
+        assert isinstance(field, BBoxField)
+        size = field.size
+
+        def to_widget(_: Any) -> list[Any]:
+            numbers = [_number_or_none(v) for v in field.coordinates[:size]]
+            return numbers + [None] * (size - len(numbers))
+
+        row = NumberRow(title=field.title, labels=field.labels, values=to_widget(None),
+                        integer=field.integer, help=field.help_text,
+                        disabled=field.read_only, sizing_mode="stretch_width")
+
+        def from_widget(numbers: list[Any]) -> Any:
+            field.set_numbers(list(numbers))
+            return field.value
+
+        renderer.link(field, row, prop="values", to_widget=to_widget, from_widget=from_widget)
+        crs = pn.widgets.TextInput(**{LABEL: f"{field.title} CRS"}, value=field.crs or "",
+                                   placeholder="http://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                                   sizing_mode="stretch_width")
+        renderer.link(field, crs, field_prop="crs", to_widget=lambda v: v or "",
+                      from_widget=lambda text: text or None)
+        return pn.Column(row, crs, margin=0, sizing_mode="stretch_width")
 
 
 class SliderFactory(WidgetFactory):
@@ -183,126 +311,6 @@ class SliderFactory(WidgetFactory):
         renderer.link(field, widget, to_widget=lambda v: v if _number_or_none(v) is not None
                       else widget.value)
         return widget
-
-
-class BooleanFactory(WidgetFactory):
-    """A labelled checkbox."""
-
-    def score(self, field: Field, schema: dict[str, Any]) -> float:
-        return 10 if isinstance(field, BooleanField) else 0
-
-    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
-        widget = NativeInput(input_type="checkbox", label=field.title, value=field.value is True,
-                             help=_plain_help(field), disabled=field.read_only)
-        renderer.link(field, widget, to_widget=lambda v: v is True, from_widget=bool)
-        return widget
-
-
-def _enum_choices(field: EnumField) -> tuple[list[str], list[Any]]:
-    labels, values = list(field.labels), list(field.options)
-    if field.nullable:
-        labels.insert(0, NO_VALUE)
-        values.insert(0, None)
-    elif not field.required or field.value is MISSING:
-        labels.insert(0, NOT_SET)
-        values.insert(0, MISSING)
-    return labels, values
-
-
-def _index_of_value(values: list[Any], value: Any) -> int | None:
-    for index, option in enumerate(values):
-        if option is value or (type(option) is type(value) and option == value):
-            return index
-    return None
-
-
-class EnumFactory(WidgetFactory):
-    """A drop-down of the allowed values (with a "not set" entry when optional)."""
-
-    handles_null = True
-
-    def score(self, field: Field, schema: dict[str, Any]) -> float:
-        return 10 if isinstance(field, EnumField) else 0
-
-    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
-        assert isinstance(field, EnumField)
-        labels, values = _enum_choices(field)
-        # Panel's Select maps labels to values; our values may repeat in type-less
-        # ways (1 vs True), so it selects by label and we translate.
-        widget = pn.widgets.Select(**{LABEL: field.title}, options=labels,
-                                   value=labels[_index_of_value(values, field.value) or 0],
-                                   description=help_markdown(field), disabled=field.read_only,
-                                   sizing_mode="stretch_width")
-
-        def to_widget(value: Any) -> str:
-            index = _index_of_value(values, value)
-            return labels[index if index is not None else 0]
-
-        renderer.link(field, widget, to_widget=to_widget,
-                      from_widget=lambda label: values[labels.index(label)])
-        return widget
-
-
-class RadioFactory(EnumFactory):
-    """Radio buttons for a few options or when asked (``x-ui-widget: radio``)."""
-
-    def score(self, field: Field, schema: dict[str, Any]) -> float:
-        return 20 if isinstance(field, EnumField) and field.as_radio else 0
-
-    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
-        assert isinstance(field, EnumField)
-        labels, values = _enum_choices(field)
-
-        def to_widget(value: Any) -> list[int]:
-            index = _index_of_value(values, value)
-            return [index] if index is not None else []
-
-        widget = OptionGroup(title=field.title, options=labels, selected=to_widget(field.value),
-                             help=_plain_help(field), disabled=field.read_only,
-                             sizing_mode="stretch_width")
-        renderer.link(field, widget, prop="selected", to_widget=to_widget,
-                      from_widget=lambda sel: values[sel[0]] if sel else MISSING)
-        return widget
-
-
-class MultiChoiceFactory(WidgetFactory):
-    """Checkboxes (or a multi-select for many options) for a set of enum values."""
-
-    def score(self, field: Field, schema: dict[str, Any]) -> float:
-        return 10 if isinstance(field, MultiChoiceField) else 0
-
-    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
-        assert isinstance(field, MultiChoiceField)
-        options = field.options
-
-        def to_widget(value: Any) -> list[int]:
-            items = value if isinstance(value, list) else []
-            return [i for i, o in enumerate(options) if _index_of_value(items, o) is not None]
-
-        def from_widget(selected: list[int]) -> Any:
-            if not selected and not field.required and field.value is MISSING:
-                return MISSING
-            return [options[i] for i in sorted(selected)]
-
-        widget = OptionGroup(title=field.title, options=field.labels, multiple=True,
-                             selected=to_widget(field.value), help=_plain_help(field),
-                             disabled=field.read_only, sizing_mode="stretch_width")
-        renderer.link(field, widget, prop="selected", to_widget=to_widget,
-                      from_widget=from_widget)
-        return widget
-
-
-class ConstFactory(WidgetFactory):
-    """The fixed value, shown read-only."""
-
-    handles_null = True
-
-    def score(self, field: Field, schema: dict[str, Any]) -> float:
-        return 10 if isinstance(field, ConstField) else 0
-
-    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
-        assert isinstance(field, ConstField)
-        return pn.widgets.StaticText(**{LABEL: field.title}, value=json.dumps(field.const))
 
 
 class BinaryFactory(WidgetFactory):
@@ -340,42 +348,6 @@ def _file_status(field: BinaryField) -> str:
     return f"{name}{size} bytes"
 
 
-class NumberRowFactory(WidgetFactory):
-    """A short fixed-length list of numbers, or a bounding box, in one row."""
-
-    def score(self, field: Field, schema: dict[str, Any]) -> float:
-        return 10 if isinstance(field, NumberRowField) else 0
-
-    def create(self, field: Field, renderer: FormRenderer) -> pn.viewable.Viewable:
-        assert isinstance(field, NumberRowField)
-        size = field.size
-
-        def to_widget(_: Any) -> list[Any]:
-            numbers = [_number_or_none(v) for v in field.coordinates[:size]]
-            return numbers + [None] * (size - len(numbers))
-
-        row = NumberRow(title=field.title, labels=field.labels, values=to_widget(None),
-                        integer=field.integer, help=_plain_help(field),
-                        disabled=field.read_only, sizing_mode="stretch_width")
-        renderer.link(field, row, prop="values", to_widget=to_widget,
-                      from_widget=_setter(field), field_prop="value")
-        if isinstance(field, BBoxField) and field.object_form:
-            crs = pn.widgets.TextInput(**{LABEL: f"{field.title} CRS"}, value=field.crs or "",
-                                       placeholder="http://www.opengis.net/def/crs/OGC/1.3/CRS84",
-                                       sizing_mode="stretch_width")
-            renderer.link(field, crs, field_prop="crs", to_widget=lambda v: v or "",
-                          from_widget=lambda text: text or None)
-            return pn.Column(row, crs, margin=0, sizing_mode="stretch_width")
-        return row
-
-
-def _setter(field: NumberRowField) -> Any:
-    def from_widget(numbers: list[Any]) -> Any:
-        field.set_numbers(list(numbers))
-        return field.value
-    return from_widget
-
-
 class JsonFactory(WidgetFactory):
     """A JSON text editor (checked as you type) for anything without a better widget."""
 
@@ -390,8 +362,7 @@ class JsonFactory(WidgetFactory):
         widget = pn.widgets.TextAreaInput(
             **{LABEL: field.title}, value=field.text, value_input=field.text, rows=3,
             auto_grow=True, max_rows=16, placeholder=field.placeholder or "JSON value",
-            description=note or None,
-            disabled=field.read_only, sizing_mode="stretch_width",
+            description=note or None, disabled=field.read_only, sizing_mode="stretch_width",
             stylesheets=[".bk-input { font-family: ui-monospace, monospace; }"],
         )
         renderer.link(field, widget, field_prop="text", also=("value_input",))

@@ -16,7 +16,8 @@ import panel as pn
 
 from procdeck.forms import MISSING, Field
 from procdeck.gui.forms.components import NativeInput
-from procdeck.gui.forms.registry import WidgetRegistry
+from procdeck.gui.forms.group import FieldGroup, GroupBinding, InlineSpec
+from procdeck.gui.forms.registry import WidgetFactory, WidgetRegistry
 
 __all__ = ["BUTTON_COLOR", "LABEL", "FormRenderer", "Slot", "help_markdown"]
 
@@ -119,19 +120,24 @@ class FormRenderer:
         return disclosure.view
 
     # -- rendering ------------------------------------------------------------------
-    def render(self, field: Field) -> pn.viewable.Viewable:
+    def render(self, field: Field, factory: WidgetFactory | None = None) -> pn.viewable.Viewable:
         """The Panel object for one field (with a "no value" toggle when nullable)."""
-        factory = self.registry.best(field)
+        factory = factory or self.registry.best(field)
         view = factory.create(field, self)
         if field.nullable and not factory.handles_null:
             view = self._with_null_toggle(field, view)
         return view
 
-    def slot(self, field: Field, decorate: Callable[[pn.viewable.Viewable], Any] | None = None
-             ) -> Slot:
+    def group(self, fields: list[Field], specs: list[InlineSpec]) -> FieldGroup:
+        """One :class:`FieldGroup` drawing simple fields (their errors included)."""
+        entries = [(f, s, f"f{i}") for i, (f, s) in enumerate(zip(fields, specs, strict=True))]
+        return GroupBinding(entries).group
+
+    def slot(self, field: Field, decorate: Callable[[pn.viewable.Viewable], Any] | None = None,
+             factory: WidgetFactory | None = None) -> Slot:
         """Render ``field`` (optionally wrapped by ``decorate``) and track its errors."""
         mark = len(self._unplaced)
-        view = self.render(field)
+        view = self.render(field, factory)
         slot = Slot(field, decorate(view) if decorate else view)
         # sections created for this field open right below its slot
         for disclosure in self._unplaced[mark:]:
@@ -140,13 +146,39 @@ class FormRenderer:
         return slot
 
     def column(self, fields: list[Field], **params: Any) -> pn.Column:
-        """A Column with one slot per field; errors appear below their field."""
-        slots = [self.slot(f) for f in fields]
-        return self.column_of(slots, **params)
+        """A Column showing ``fields`` in order.
+
+        Runs of simple fields share one :class:`FieldGroup` (errors drawn inside);
+        other fields get their own widgets with errors appearing below them.
+        """
+        objects: list[Any] = []
+        slots: list[Slot] = []
+        run: list[tuple[Field, InlineSpec]] = []
+
+        def flush() -> None:
+            if run:
+                objects.append(self.group([f for f, _ in run], [s for _, s in run]))
+                run.clear()
+
+        for field in fields:
+            factory = self.registry.best(field)
+            inline = getattr(factory, "inline", None)
+            if inline is not None:
+                run.append((field, inline(field)))
+                continue
+            flush()
+            slot = self.slot(field, factory=factory)
+            slots.append(slot)
+            objects.extend(slot.objects())
+        flush()
+        return self._column(objects, slots, **params)
 
     def column_of(self, slots: list[Slot], **params: Any) -> pn.Column:
         """A Column holding ready slots."""
-        objects = [obj for s in slots for obj in s.objects()]
+        return self._column([obj for s in slots for obj in s.objects()], slots, **params)
+
+    @staticmethod
+    def _column(objects: list[Any], slots: list[Slot], **params: Any) -> pn.Column:
         params.setdefault("sizing_mode", "stretch_width")
         params.setdefault("margin", 0)
         column = pn.Column(*objects, **params)
