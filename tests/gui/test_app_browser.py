@@ -78,6 +78,7 @@ def test_search_pick_fill_validate_execute(watched_page, app_url: str) -> None:
     day = page.get_by_label("Day", exact=True)
     day.fill("2025-06-30")
     day.press("Tab")
+    page.get_by_role("button", name="Settings").click()  # a nested object, collapsed
     settings_name = page.get_by_label("Name", exact=True).first
     settings_name.fill("nested value")
     settings_name.press("Tab")
@@ -124,6 +125,8 @@ def test_save_and_load_a_request(watched_page, app_url: str, tmp_path: Path) -> 
     chooser_info.value.set_files(str(edited))
     expect(page.get_by_label("Title", exact=True)).to_have_value("Saved run", timeout=TIMEOUT)
     expect(page.get_by_label("Count", exact=True)).to_have_value("9")
+    expect(page.get_by_label("Source variant")).to_have_value(re.compile("Url", re.I))
+    page.get_by_role("button", name="Source", exact=False).last.click()
     expect(page.get_by_label("URL", exact=True)).to_have_value("https://example.org/data.csv")
     loaded = request_json(page)["inputs"]
     assert loaded["source"] == {"kind": "url", "url": "https://example.org/data.csv"}
@@ -170,7 +173,7 @@ def test_server_down_is_shown_and_the_app_recovers(watched_page, server_factory,
     app = app_factory(server.url)
     page.goto(app.url)
     open_process(page, "Sleep Processor")
-    status = page.get_by_role("status")
+    status = page.get_by_role("status", name="Connection")
     expect(status).to_contain_text("Online", timeout=TIMEOUT)
 
     server.stop()
@@ -178,9 +181,11 @@ def test_server_down_is_shown_and_the_app_recovers(watched_page, server_factory,
     expect(page.get_by_role("button", name="Execute", exact=True)).to_be_disabled()
     expect(page.get_by_role("alert").filter(has_text="unreachable")).to_be_visible()
 
-    server.start()
-    page.get_by_role("button", name="Retry now").click()
+    expect(page.get_by_role("button", name="Retry now")).to_be_visible()
+
+    server.start()  # the app retries with backoff (at most 10 s apart) and recovers
     expect(status).to_contain_text("Online", timeout=TIMEOUT)
+    expect(page.get_by_role("button", name="Retry now")).to_be_hidden()
     execute = page.get_by_role("button", name="Execute", exact=True)
     expect(execute).to_be_enabled(timeout=TIMEOUT)
     execute.click()
@@ -194,7 +199,7 @@ def test_recovers_by_itself_without_retry_click(watched_page, server_factory,
     app = app_factory(server.url)
     server.stop()
     page.goto(app.url)
-    status = page.get_by_role("status")
+    status = page.get_by_role("status", name="Connection")
     expect(status).to_contain_text("Offline", timeout=TIMEOUT)
     server.start()
     expect(status).to_contain_text("Online", timeout=TIMEOUT)

@@ -60,7 +60,7 @@ class App(pn.viewable.Viewer):
         self._option_views: dict[str, pn.viewable.Viewable] = {}
         self._started = False
         self._periodic: Any = None
-        self.jobs = _JobsArea.create(client, self)
+        self.jobs = _JobsArea(client, self)
         self._build()
         self._wire()
 
@@ -99,8 +99,7 @@ class App(pn.viewable.Viewer):
                         sizing_mode="stretch_width", margin=0)
 
         self.browser = ProcessBrowser(self.state.catalog)
-        left = pn.Column(self.browser, css_classes=["pd-pane", "pd-left"], stylesheets=css,
-                         margin=0)
+        left = _pane(self.browser, kind="pd-left")
 
         self.process_header = pn.pane.HTML(
             placeholder_html("Pick a process on the left to see its inputs."),
@@ -121,19 +120,20 @@ class App(pn.viewable.Viewer):
         self.preview = RequestPreview(stylesheets=css, sizing_mode="stretch_width",
                                       margin=(4, 0))
         self.request_area = pn.Column(
-            self.options_slot,
+            self.options_slot, self.preview,
+            sizing_mode="stretch_width", margin=0, visible=False,
+        )
+        # Execute stays in view below the (scrolling) form, with the reasons it is disabled.
+        self.action_bar = pn.Column(
             pn.Row(self.execute_button, self.status_line, sizing_mode="stretch_width",
                    margin=0, align="center"),
             self.blockers_view,
-            self.preview,
-            sizing_mode="stretch_width", margin=0, visible=False,
+            css_classes=["pd-actions"], stylesheets=css, sizing_mode="stretch_width",
+            margin=0, visible=False,
         )
-        middle = pn.Column(
-            self.process_header, self.process_io, self.form_slot, self.request_area,
-            css_classes=["pd-pane", "pd-middle"], stylesheets=css, margin=0,
-        )
-        right = pn.Column(*self.jobs.panels(), css_classes=["pd-pane", "pd-right"],
-                          stylesheets=css, margin=0)
+        middle = _pane(self.process_header, self.process_io, self.form_slot,
+                       self.request_area, kind="pd-middle", footer=self.action_bar)
+        right = _pane(*self.jobs.panels(), kind="pd-right")
         body = pn.Row(left, middle, right, css_classes=["pd-body"], stylesheets=css,
                       sizing_mode="stretch_width", margin=0)
         self._layout = pn.Column(
@@ -198,7 +198,8 @@ class App(pn.viewable.Viewer):
         else:
             text = "Connecting…"
         return (
-            f'<div class="pd-conn {status}" role="status" aria-live="polite" '
+            f'<div class="pd-conn {status}" role="status" aria-label="Connection" '
+            'aria-live="polite" '
             f'title="{escape(monitor.detail or monitor.message)}">'
             f'<span class="pd-dot"></span><span>{escape(text)}</span></div>'
         )
@@ -227,6 +228,7 @@ class App(pn.viewable.Viewer):
             self.process_io.visible = False
             self.form_slot.objects = []
             self.request_area.visible = False
+            self.action_bar.visible = False
             return
         self.process_header.object = process_header_html(description)
         self.process_io.object = process_io_html(description)
@@ -235,6 +237,7 @@ class App(pn.viewable.Viewer):
         self.options_slot.objects = [self._options_view(description.id)]
         self.preview.filename = state.request_filename()
         self.request_area.visible = True
+        self.action_bar.visible = True
 
     def _form_view(self, process_id: str) -> pn.viewable.Viewable:
         view = self._views.get(process_id)
@@ -284,10 +287,9 @@ class App(pn.viewable.Viewer):
         job = self.state.last_job
         if job is None:
             return
-        status = getattr(job.status, "value", job.status)
         self.status_line.object = (
-            f'<span class="pd-hint">Started job <code>{escape(job.jobID)}</code> '
-            f'<span class="pd-badge">{escape(status)}</span></span>'
+            f'<span class="pd-hint pd-success">Started job <code>{escape(job.jobID)}</code>'
+            " (live status in Jobs)</span>"
         )
 
     # -- view -> state ---------------------------------------------------------------------
@@ -332,47 +334,56 @@ class App(pn.viewable.Viewer):
         pn.state.execute(refill)
 
 
+def _pane(*objects: Any, kind: str, footer: Any = None) -> pn.Column:
+    """A scrolling pane, optionally with a footer that stays in view below the scrolling part.
+
+    The content sits in one inner column of natural height: in the height-limited
+    pane (a flex column) the parts would otherwise shrink and overlap.
+    """
+    css = stylesheets()
+    content = pn.Column(*objects, css_classes=["pd-pane-content"], stylesheets=css,
+                        sizing_mode="stretch_width", margin=0)
+    if footer is None:
+        return pn.Column(content, css_classes=["pd-pane", kind], stylesheets=css, margin=0)
+    scroller = pn.Column(content, css_classes=["pd-scroll"], stylesheets=css,
+                         sizing_mode="stretch_width", margin=0)
+    return pn.Column(scroller, footer, css_classes=["pd-pane", "pd-split", kind],
+                     stylesheets=css, margin=0)
+
+
 class _JobsArea:
-    """The right pane: job table and job details (procdeck.gui.jobs), or a marked slot."""
+    """The right pane: this session's job poller, the job table and the selected job's details.
 
-    def __init__(self, app: App) -> None:
+    The views come from :mod:`procdeck.gui.jobs`; the app creates one poller per
+    session, tracks every job it starts, and stops the poller with the session.
+    """
+
+    def __init__(self, client: Any, app: App) -> None:
+        from procdeck.gui import jobs
+
         self.app = app
-        self.poller: Any = None
-        self.table: Any = None
-        self.details: Any = None
-
-    @classmethod
-    def create(cls, client: Any, app: App) -> _JobsArea:
-        area = cls(app)
-        try:
-            from procdeck.gui import jobs
-
-            poller = jobs.JobPoller(client)
-            table, details = jobs.JobTable(poller), jobs.JobDetailsView(client, poller)
-        except ModuleNotFoundError as error:  # job table not there yet: the slot says so
-            if not (error.name or "").startswith("procdeck.gui.jobs"):
-                raise
-            return area
-        area.poller, area.table, area.details = poller, table, details
-        return area
+        self.poller = jobs.JobPoller(client)
+        self.details = jobs.JobDetailsView(client, self.poller)
+        self.table = jobs.JobTable(self.poller, on_run_again=self._run_again,
+                                   on_select=self.select)
 
     def panels(self) -> list[Any]:
-        if self.table is None:
-            return [pn.pane.HTML(
-                '<div class="pd-section-title">Jobs</div>'
-                '<div class="pd-slot">The job table appears here.</div>',
-                stylesheets=stylesheets(), sizing_mode="stretch_width", margin=0,
-            )]
         return [self.table, self.details]
 
     def start(self) -> None:
-        if self.poller is not None:
-            self.poller.start()
+        """Start polling (the app stops it with the session, see :meth:`App.stop`)."""
+        self.poller.start()
+
+    def select(self, job_id: str) -> None:
+        self.details.job_id = job_id
 
     def stop(self) -> None:
-        if self.poller is not None:
-            self.poller.stop()
+        self.poller.stop()
 
     def track(self, job: Any, process_id: str, request: dict[str, Any]) -> None:
-        if self.poller is not None:
-            self.poller.track(job.jobID, process_id=process_id, request=request)
+        self.poller.track(job.jobID, process_id=process_id, request=request)
+        self.table.open_job(job.jobID)
+
+    def _run_again(self, job: Any, request: dict[str, Any]) -> None:
+        if job.processID:
+            self.app.run_again(job.processID, request)
