@@ -47,7 +47,9 @@ def start_app(server_url: str, log: Path) -> tuple[subprocess.Popen[bytes], str]
 
 
 def fill_showcase(page) -> None:
-    """Pick the showcase process and fill a few of its inputs."""
+    """Pick the showcase process, fill a few of its inputs and execute it."""
+    from playwright.sync_api import expect
+
     page.get_by_role("button", name="Every input kind").click()
     title = page.get_by_label("Title", exact=True)
     title.fill("Coastal survey, spring run")
@@ -55,8 +57,12 @@ def fill_showcase(page) -> None:
     count = page.get_by_label("Count", exact=True)
     count.fill("5")
     count.press("Tab")
-    page.get_by_label("Color", exact=True).select_option(label="green")
-    page.wait_for_timeout(600)
+    page.get_by_role("radio", name="green", exact=True).check()
+    page.get_by_role("radio", name="thorough", exact=True).check()
+    execute = page.get_by_role("button", name="Execute", exact=True)
+    expect(execute).to_be_enabled(timeout=20_000)
+    execute.click()
+    expect(page.get_by_text("Started job")).to_be_visible(timeout=20_000)
 
 
 def main() -> None:
