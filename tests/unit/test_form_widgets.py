@@ -476,3 +476,22 @@ def test_choice_of_objects_renders_the_selected_variant_subform():
     assert form.value == {"x": {"side": 2}} and form.is_valid
     form.value = {"x": {"r": 3}}
     assert shown(layout, "r") == 3
+
+
+def test_stale_browser_copy_does_not_undo_a_python_change():
+    form = InputForm({"id": "p", "inputs": {
+        "a": {"title": "A", "schema": {"type": "string"}},
+        "b": {"title": "B", "schema": {"type": "string"}}}})
+    layout = InputFormView(form).__panel__()
+    group = group_of(layout, "A")
+    a, b = group.field_id("A"), group.field_id("B")
+    enter(layout, "B", "typed")
+    stale = dict(group.values)
+    form.field("b").value = "loaded"  # pushed to the browser ...
+    # ... which, before receiving it, reports an edit of A with its old copy of B
+    group.values = {**stale, a: "x"}
+    assert form.value == {"a": "x", "b": "loaded"}
+    # once the browser has our value, a real edit of B back to the old text counts
+    group.values = {**group.values, b: "loaded"}
+    group.values = {**group.values, b: "typed"}
+    assert form.value["b"] == "typed"

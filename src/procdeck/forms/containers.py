@@ -243,7 +243,10 @@ class MapField(CompositeField):
     """Free-form entries (``additionalProperties``): a key/value editor."""
 
     kind: ClassVar[str] = "map"
-    entries = param.List(default=[], doc="The value fields, one per entry (key = field.key).")
+    entries = param.List(
+        per_instance=False, default=[],
+        doc="The value fields, one per entry (key = field.key).",
+    )
 
     def __init__(self, schema: dict[str, Any], *, value_schema: Any = None,
                  **kwargs: Any) -> None:
@@ -328,7 +331,7 @@ class ArrayField(CompositeField):
     """
 
     kind: ClassVar[str] = "array"
-    items = param.List(default=[], doc="One field per item.")
+    items = param.List(per_instance=False, default=[], doc="One field per item.")
 
     def __init__(self, schema: dict[str, Any], *, item_schema: Any,
                  min_items: int = 0, max_items: int | None = None,
@@ -435,7 +438,7 @@ class ChoiceField(CompositeField):
     """
 
     kind: ClassVar[str] = "choice"
-    branch = param.Integer(default=0, doc="Index of the selected branch.")
+    branch = param.Integer(per_instance=False, default=0, doc="Index of the selected branch.")
 
     def __init__(self, schema: dict[str, Any], *, branches: list[dict[str, Any]],
                  labels: list[str], originals: list[Any], positions: list[int],

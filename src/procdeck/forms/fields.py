@@ -67,14 +67,24 @@ MISSING: Any = _Missing()
 class Field(param.Parameterized):
     """Base of all field view-models.
 
+    Parameters are declared ``per_instance=False``: a form has hundreds of
+    fields, and copying every Parameter object per field would dominate the
+    time to build it (values and watchers stay per field).
+
     Plain attributes (not params, to keep construction cheap) describe the
     field: ``schema`` (translated JSON schema), ``title``, ``description``,
     ``required``, ``nullable``, ``read_only``, ``deprecated``, ``advanced``,
     ``widget`` (the ``x-ui-widget`` hint), ``placeholder``, ``default``.
     """
 
-    value = param.Parameter(default=MISSING, doc="The JSON value, or MISSING when not entered.")
-    errors = param.List(default=[], doc="Messages about this field, shown next to it.")
+    value = param.Parameter(
+        per_instance=False, default=MISSING,
+        doc="The JSON value, or MISSING when not entered.",
+    )
+    errors = param.List(
+        per_instance=False, default=[],
+        doc="Messages about this field, shown next to it.",
+    )
 
     kind: ClassVar[str] = "field"
 
@@ -264,7 +274,10 @@ class BinaryField(Field):
     """Binary content sent as a base64 string (uploaded from a file)."""
 
     kind: ClassVar[str] = "binary"
-    filename = param.String(default=None, allow_None=True, doc="Name of the uploaded file.")
+    filename = param.String(
+        per_instance=False, default=None, allow_None=True,
+        doc="Name of the uploaded file.",
+    )
 
     def set_bytes(self, data: bytes, filename: str | None = None) -> None:
         """Take a file's content: the value becomes its base64 text."""
@@ -404,7 +417,10 @@ class BBoxField(NumberRowField):
     """
 
     kind: ClassVar[str] = "bbox"
-    crs = param.String(default=None, allow_None=True, doc="CRS of the OGC bbox object form.")
+    crs = param.String(
+        per_instance=False, default=None, allow_None=True,
+        doc="CRS of the OGC bbox object form.",
+    )
 
     def __init__(self, schema: dict[str, Any], *, size: int = 4, object_form: bool = False,
                  **kwargs: Any) -> None:
@@ -488,7 +504,7 @@ class JsonField(Field):
     """Any JSON value edited as text (untyped schemas, free objects, schemas not understood)."""
 
     kind: ClassVar[str] = "json"
-    text = param.String(default="", doc="The value as JSON text.")
+    text = param.String(per_instance=False, default="", doc="The value as JSON text.")
 
     def __init__(self, schema: dict[str, Any], *, reason: str | None = None,
                  **kwargs: Any) -> None:

@@ -262,6 +262,11 @@ class FieldGroup(JSComponent):
         self.nulls = {**self.nulls, self.field_id(label): null}
 
 
+def _same(a: Any, b: Any) -> bool:
+    """Equal, telling True from 1 (a checkbox from a number)."""
+    return type(a) is type(b) and a == b
+
+
 class GroupBinding:
     """Keeps a :class:`FieldGroup` and its fields' view-models in step."""
 
@@ -276,6 +281,8 @@ class GroupBinding:
         )
         self.group.binding = self
         self._busy = False
+        # field id -> (shown before, shown after) of a push the browser may not have yet
+        self._in_flight: dict[str, tuple[Any, Any]] = {}
         self.group.param.watch(self._on_values, "values")
         self.group.param.watch(self._on_nulls, "nulls")
         for field_, spec, fid in entries:
@@ -293,8 +300,14 @@ class GroupBinding:
             return
         old = event.old or {}
         for fid, shown in event.new.items():
-            if fid in self.entries and (fid not in old or old[fid] != shown
-                                        or type(old[fid]) is not type(shown)):
+            if fid in self._in_flight:
+                before, after = self._in_flight[fid]
+                if _same(shown, before) and not _same(before, after):
+                    # the browser wrote other fields before our push of this one
+                    # reached it: its copy of this field is stale, keep ours
+                    continue
+                del self._in_flight[fid]
+            if fid in self.entries and (fid not in old or not _same(old[fid], shown)):
                 field_, spec = self.entries[fid]
                 self._busy = True
                 try:
@@ -320,8 +333,10 @@ class GroupBinding:
         def on_value(event: Any) -> None:
             updates: dict[str, Any] = {}
             shown = spec.to_shown(event.new)
-            if not self._busy and self.group.values.get(fid) != shown:
+            before = self.group.values.get(fid)
+            if not self._busy and not _same(before, shown):
                 updates["values"] = {**self.group.values, fid: shown}
+                self._in_flight[fid] = (before, shown)
             if field_.nullable and bool(self.group.nulls.get(fid)) != (event.new is None):
                 updates["nulls"] = {**self.group.nulls, fid: event.new is None}
             if updates:
