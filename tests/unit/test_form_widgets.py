@@ -495,3 +495,21 @@ def test_stale_browser_copy_does_not_undo_a_python_change():
     group.values = {**group.values, b: "loaded"}
     group.values = {**group.values, b: "typed"}
     assert form.value["b"] == "typed"
+
+
+def test_big_form_draws_simple_inputs_in_few_components():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from make_big_schema import big
+
+    form = InputForm(big(200))
+    layout = InputFormView(form).__panel__()
+    objects = list(walk(layout))
+    groups = [o for o in objects if isinstance(o, FieldGroup)]
+    # 175 simple inputs share the groups between the 25 (closed) object sections
+    assert sum(len(g.fields) for g in groups) == 175
+    assert len(groups) <= 26
+    assert not any(isinstance(o, pn.widgets.TextInput | pn.widgets.FloatInput) for o in objects)
+    enter(layout, "Input 193", 5)  # an integer near the end is live
+    assert form.value["in_193"] == 5

@@ -31,6 +31,9 @@ from procdeck.forms import (
 from procdeck.models import ProcessDescription
 
 DATA = Path(__file__).resolve().parents[1] / "data"
+# the peer server's descriptions, shared beside the repository (same files as tests/data)
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "process-descriptions"
+DESCRIPTIONS = sorted(DATA.glob("*.json")) + sorted(SHARED.glob("*.json"))
 
 
 def one(schema: dict, **input_extra) -> InputForm:
@@ -39,7 +42,7 @@ def one(schema: dict, **input_extra) -> InputForm:
 
 
 # -- descriptions shipped with the tests -------------------------------------------------
-@pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", DESCRIPTIONS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_every_description_builds_a_form_whose_default_value_its_schemas_accept(path):
     description = json.loads(path.read_text())
     form = InputForm(description)
