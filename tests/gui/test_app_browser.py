@@ -227,3 +227,54 @@ def test_execute_failure_shows_rfc7807_title_and_detail(watched_page, server_fac
     text = notification.inner_text()
     assert "Traceback" not in text
     assert re.search(r"no such process|not found", text, re.IGNORECASE)
+
+
+def test_dark_theme_toggle(watched_page, app_url: str) -> None:
+    page, watch = watched_page
+    page.goto(app_url)
+    shell = page.locator(".pd-shell")
+    expect(shell).not_to_have_class(re.compile(r"\bpd-dark\b"), timeout=TIMEOUT)
+    page.get_by_role("button", name="Dark theme").click()
+    expect(page).to_have_url(re.compile(r"theme=dark"), timeout=TIMEOUT)
+    expect(page.locator(".pd-shell")).to_have_class(re.compile(r"\bpd-dark\b"),
+                                                    timeout=TIMEOUT)
+    background = page.locator(".pd-shell").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert background == "rgb(14, 17, 22)"  # the dark palette's page colour
+    page.get_by_role("button", name="Light theme").click()
+    expect(page).to_have_url(re.compile(r"theme=default"), timeout=TIMEOUT)
+    expect(page.locator(".pd-shell")).not_to_have_class(re.compile(r"\bpd-dark\b"),
+                                                        timeout=TIMEOUT)
+    assert watch.errors == []
+
+
+def test_panes_stack_on_a_narrow_screen(browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 640, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(app_url)
+        open_process(page, "Sleep Processor")
+        processes = page.get_by_role("list", name="Processes").bounding_box()
+        heading = page.get_by_role("heading", name="Sleep Processor").bounding_box()
+        jobs = page.get_by_text("Jobs", exact=True).first.bounding_box()
+        assert processes and heading and jobs
+        # one column: processes above the process, the process above the jobs
+        assert processes["y"] + processes["height"] <= heading["y"] <= jobs["y"]
+        assert heading["x"] < 100 and processes["width"] > 400
+    finally:
+        context.close()
+
+
+def test_copy_json_puts_the_request_on_the_clipboard(browser, app_url: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.grant_permissions(["clipboard-read", "clipboard-write"])
+    try:
+        page = context.new_page()
+        page.goto(app_url)
+        open_process(page, "Prime Processor")
+        page.get_by_role("button", name="Copy JSON").click()
+        expect(page.get_by_role("button", name="Copied")).to_be_visible(timeout=TIMEOUT)
+        copied = json.loads(page.evaluate("navigator.clipboard.readText()"))
+        assert copied == request_json(page)
+        assert copied["inputs"] == {"min_val": 0, "max_val": 100}
+    finally:
+        context.close()

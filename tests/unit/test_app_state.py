@@ -242,3 +242,13 @@ async def test_execution_mode_is_offered_only_when_client_and_process_allow_both
         state.form.value = {"duration": 0.1, "fail": False}
         assert await state.execute() is not None
         assert mode_client.modes == ["sync"]
+
+
+async def test_reuse_request_selects_the_process_and_refills_its_form(state: AppState) -> None:
+    await state.select("primes_between")
+    assert await state.reuse_request("sleep_a_while", {"inputs": {"duration": 7, "fail": True}})
+    assert state.description.id == "sleep_a_while" and state.catalog.selected_id == "sleep_a_while"
+    assert state.request["inputs"] == {"duration": 7, "fail": True}
+    assert not await state.reuse_request("sleep_a_while", {"inputs": "not an object"})
+    assert state.problem is not None and state.problem.title == "Could not reuse the request"
+    assert not await state.reuse_request("no_such_process_here", {"inputs": {}})

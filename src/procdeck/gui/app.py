@@ -325,11 +325,7 @@ class App(pn.viewable.Viewer):
         """Select ``process_id`` and refill its form with ``request`` (from the job table)."""
 
         async def refill() -> None:
-            await self.state.select(process_id)
-            try:
-                self.state.load_request(request)
-            except RequestLoadError as error:
-                self.state.report_problem("Could not reuse the request", str(error))
+            await self.state.reuse_request(process_id, request)
 
         pn.state.execute(refill)
 

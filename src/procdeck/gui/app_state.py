@@ -313,6 +313,23 @@ class AppState(param.Parameterized):
         self._refresh_request()
         return unknown
 
+    async def reuse_request(self, process_id: str, request: dict[str, Any]) -> bool:
+        """Select ``process_id`` and fill its form with ``request`` ("run again").
+
+        Returns whether it worked; problems are reported, not raised.
+        """
+        if await self.select(process_id) is None:
+            return False
+        try:
+            unknown = self.load_request(request)
+        except RequestLoadError as error:
+            self.report_problem("Could not reuse the request", str(error))
+            return False
+        if unknown:
+            self.report_problem("Request reused", "Ignored inputs this process does not have: "
+                                + ", ".join(unknown), kind="warning")
+        return True
+
     # -- execution ------------------------------------------------------------------------
 
     async def execute(self) -> JobInfo | None:
