@@ -147,3 +147,9 @@ def test_notebook_display_does_not_import_panel() -> None:
             "print('panel' in sys.modules, 'bokeh' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_results_without_a_known_job_read_a_variable() -> None:
+    html = results_mimebundle({"a": [1, 2]})["text/html"]
+    assert "Job results" in html
+    assert "results[&quot;a&quot;]" in html

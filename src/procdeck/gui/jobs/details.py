@@ -170,6 +170,9 @@ class JobDetailsView(Viewer):
             return '<div class="pd-muted">Select a job to see its details.</div>'
         job = self.job
         if job is None:
+            if self.poller.is_tracked(job_id):
+                return (f'<div class="pd-muted">Waiting for the status of job '
+                        f"<code>{escape(job_id)}</code>…</div>")
             return (f'<div class="pd-note">Job <code>{escape(job_id)}</code> is not (or no '
                     "longer) on the server.</div>")
         process = self.poller.process_of(job_id) or "—"

@@ -126,9 +126,15 @@ def _looks_like_dataset(href: str, media_type: str | None) -> bool:
     return path.endswith(_DATASET_SUFFIXES)
 
 
-def classify(key: str, raw: Any, job_id: str, client_name: str = "client") -> ResultItem:
-    """How output ``key`` of job ``job_id`` is best shown, and the line that fetches it."""
-    fetch = f"{client_name}.get_job_results({python_literal(job_id)})"
+def classify(key: str, raw: Any, job_id: str | None, client_name: str = "client") -> ResultItem:
+    """How output ``key`` of job ``job_id`` is best shown, and the line that fetches it.
+
+    Without a job id the line reads the output from a ``results`` variable.
+    """
+    fetch = (
+        f"{client_name}.get_job_results({python_literal(job_id)})"
+        if job_id is not None else "results"
+    )
     item = f"{fetch}[{python_literal(key)}]"
     if _is_link(raw):
         href = raw["href"]
@@ -180,7 +186,7 @@ def _kind_of_value(value: Any, media: str | None) -> str:
 
 
 def classify_results(
-    results: Mapping[str, Any], job_id: str, client_name: str = "client"
+    results: Mapping[str, Any], job_id: str | None, client_name: str = "client"
 ) -> list[ResultItem]:
     """Every output of a job's results, classified (in the server's order)."""
     return [classify(str(key), raw, job_id, client_name) for key, raw in results.items()]

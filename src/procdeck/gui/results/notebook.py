@@ -35,7 +35,7 @@ def _as_mapping(results: Any) -> Mapping[str, Any]:
     raise TypeError(f"results must be a mapping or JobResults, not {type(results).__name__}")
 
 
-def _item_html(item: ResultItem, job_id: str, open_datasets: bool) -> str:
+def _item_html(item: ResultItem, job_id: str | None, open_datasets: bool) -> str:
     summary = error = None
     if item.kind == "dataset" and open_datasets:
         try:
@@ -44,7 +44,7 @@ def _item_html(item: ResultItem, job_id: str, open_datasets: bool) -> str:
             error = str(exc)
     media = f'<span class="pdr-chip">{escape(item.media_type)}</span>' if item.media_type else ""
     download = download_json_link(
-        item.raw, download_filename(job_id, item.key), "Download JSON"
+        item.raw, download_filename(job_id or "job", item.key), "Download JSON"
     )
     return (
         '<div class="pdr-card">'
@@ -57,21 +57,26 @@ def _item_html(item: ResultItem, job_id: str, open_datasets: bool) -> str:
 
 
 def results_html(
-    results: Any, job_id: str, *, client_name: str = "client", open_datasets: bool = True
+    results: Any, job_id: str | None, *, client_name: str = "client", open_datasets: bool = True
 ) -> str:
-    """The HTML display of a job's results (one viewer per output, escaped)."""
+    """The HTML display of a job's results (one viewer per output, escaped).
+
+    Without ``job_id`` (results whose job is unknown) the Python lines read a
+    ``results`` variable instead of calling the client.
+    """
     mapping = _as_mapping(results)
     items = classify_results(mapping, job_id, client_name)
     cards = "".join(_item_html(item, job_id, open_datasets) for item in items)
     if not items:
         cards = '<div class="pdr-muted">The job has no results.</div>'
     download_all = download_json_link(
-        dict(mapping), download_filename(job_id), "Download all results (JSON)"
+        dict(mapping), download_filename(job_id or "job"), "Download all results (JSON)"
     )
+    title = f"Results of {escape(job_id)}" if job_id is not None else "Job results"
     return (
         f"<style>{RESULTS_CSS}</style>"
         '<div class="pdr">'
-        f'<div class="pdr-head"><strong>Results of {escape(job_id)}</strong>'
+        f'<div class="pdr-head"><strong>{title}</strong>'
         f'<span class="pdr-muted">{len(items)} output(s)</span>'
         f'<span style="margin-left:auto">{download_all}</span></div>'
         f"{cards}</div>"
@@ -80,14 +85,15 @@ def results_html(
 
 def results_mimebundle(
     results: Any,
-    job_id: str,
+    job_id: str | None = None,
     *,
     client_name: str = "client",
     open_datasets: bool = True,
 ) -> dict[str, Any]:
     """A notebook display bundle: ``text/html`` viewers, ``application/json``, ``text/plain``.
 
-    For ``JobResults._repr_mimebundle_``: ``return results_mimebundle(self, job_id)``.
+    For ``JobResults._repr_mimebundle_``: ``return results_mimebundle(self, job_id)``
+    (``job_id=None`` when the results do not know their job).
     """
     mapping = dict(_as_mapping(results))
     return {
