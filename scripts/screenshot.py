@@ -51,14 +51,16 @@ def fill_showcase(page) -> None:
     from playwright.sync_api import expect
 
     page.get_by_role("button", name="Every input kind").click()
-    title = page.get_by_label("Title", exact=True)
-    title.fill("Coastal survey, spring run")
-    title.press("Tab")
-    count = page.get_by_label("Count", exact=True)
-    count.fill("5")
-    count.press("Tab")
-    page.get_by_role("radio", name="green", exact=True).check()
-    page.get_by_role("radio", name="thorough", exact=True).check()
+    preview = page.get_by_label("Request JSON")
+    for label, text, shown in (("Title", "Coastal survey, spring run", "Coastal survey"),
+                               ("Count", "5", '"count": 5')):
+        field = page.get_by_label(label, exact=True)
+        field.fill(text)
+        field.press("Tab")
+        expect(preview).to_contain_text(shown, timeout=20_000)  # typed at a person's pace
+    for option in ("green", "thorough"):
+        page.get_by_role("radio", name=option, exact=True).check()
+        expect(preview).to_contain_text(f'"{option}"', timeout=20_000)
     execute = page.get_by_role("button", name="Execute", exact=True)
     expect(execute).to_be_enabled(timeout=20_000)
     execute.click()

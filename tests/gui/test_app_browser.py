@@ -69,20 +69,25 @@ def test_search_pick_fill_validate_execute(watched_page, app_url: str) -> None:
     expect(execute).to_be_disabled()
     title.fill("Browser run")
     title.press("Tab")
+    preview = page.get_by_label("Request JSON")
+    expect(preview).to_contain_text('"title": "Browser run"', timeout=TIMEOUT)
     count = page.get_by_label("Count", exact=True)
     count.fill("7")
     count.press("Tab")
+    expect(preview).to_contain_text('"count": 7', timeout=TIMEOUT)
     expect(execute).to_be_enabled(timeout=TIMEOUT)
 
     page.get_by_role("radio", name="red", exact=True).check()
+    expect(preview).to_contain_text('"color": "red"', timeout=TIMEOUT)
     day = page.get_by_label("Day", exact=True)
     day.fill("2025-06-30")
     day.press("Tab")
+    expect(preview).to_contain_text('"day": "2025-06-30"', timeout=TIMEOUT)
     page.get_by_role("button", name="Settings").click()  # a nested object, collapsed
     settings_name = page.get_by_label("Name", exact=True).first
     settings_name.fill("nested value")
     settings_name.press("Tab")
-    expect(page.get_by_label("Request JSON")).to_contain_text("nested value", timeout=TIMEOUT)
+    expect(preview).to_contain_text("nested value", timeout=TIMEOUT)
     inputs = request_json(page)["inputs"]
     assert inputs["title"] == "Browser run" and inputs["count"] == 7
     assert inputs["color"] == "red" and inputs["day"] == "2025-06-30"
