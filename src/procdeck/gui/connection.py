@@ -18,6 +18,7 @@ import functools
 import inspect
 import time
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import param
@@ -44,16 +45,23 @@ class ConnectionStatus:
     OFFLINE = "offline"
 
 
+# Blocking client calls of every session run here, not in the loop's small default pool:
+# a slow server then cannot starve other work that uses the default pool.
+_CLIENT_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="procdeck-client")
+
+
 async def call_client(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """Call a client method without blocking the event loop.
 
     Coroutine functions (``AsyncClient``) are awaited; plain functions
-    (``Client``) run in the loop's default thread pool.
+    (``Client``) run in a thread pool for client calls.
     """
     if inspect.iscoroutinefunction(func):
         return await func(*args, **kwargs)
     loop = asyncio.get_running_loop()
-    result = await loop.run_in_executor(None, functools.partial(func, *args, **kwargs))
+    result = await loop.run_in_executor(
+        _CLIENT_THREADS, functools.partial(func, *args, **kwargs)
+    )
     if inspect.isawaitable(result):  # a sync-looking wrapper around an async call
         return await result
     return result
