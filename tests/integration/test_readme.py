@@ -4,6 +4,7 @@
 - The demo command serves the app and the server, and stops cleanly on SIGTERM.
 - Every ``python`` block runs against a real server; the command-line examples run in order
   against a fresh server; the "serving your own processes" example is served and executed.
+- Every local link and image points to a file that exists.
 - The examples of docs/custom-processes.md and docs/configuration.md run as written.
 """
 
@@ -191,6 +192,14 @@ def test_serving_your_own_processes_example(tmp_path: Path) -> None:
                               capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
         assert "0.666666" in done.stdout  # (0.5 - 0.1) / (0.5 + 0.1)
+
+
+def test_local_links_point_to_files_that_exist() -> None:
+    targets = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", README)
+    local = [t for t in targets if "://" not in t]
+    assert "docs/screenshot.png" in local
+    missing = [t for t in local if not (ROOT / t).exists()]
+    assert not missing, f"README links to missing files: {missing}"
 
 
 def test_readme_keeps_the_sections_others_fill() -> None:
