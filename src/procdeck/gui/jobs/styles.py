@@ -29,7 +29,27 @@ TABLE_CSS = _BADGES + """
 .pd-action-dismiss:hover { color: var(--pd-bad, #b91c1c); }
 .pd-action-error { color: var(--pd-bad, #b91c1c); }
 .tabulator .tabulator-cell time, .tabulator .tabulator-cell span[title] { cursor: help; }
-.tabulator-row.tabulator-selected { background: var(--pd-accent-soft, #e8effd) !important; }
+/* The table follows the app's palette (light and dark); light defaults on its own. */
+:host .tabulator { background-color: var(--pd-surface, #fff); color: var(--pd-text, #1b1f24);
+  border-color: var(--pd-border, #e2e6ec); }
+:host .tabulator .tabulator-header, :host .tabulator .tabulator-header .tabulator-col {
+  background-color: var(--pd-surface-2, #f8fafc); color: var(--pd-text, #1b1f24);
+  border-color: var(--pd-border, #e2e6ec); }
+:host .tabulator .tabulator-tableholder { background-color: var(--pd-surface, #fff); }
+:host .tabulator-row, :host .tabulator-row .tabulator-cell {
+  background-color: var(--pd-surface, #fff); color: var(--pd-text, #1b1f24);
+  border-color: var(--pd-border, #e2e6ec); }
+:host .tabulator-row.tabulator-row-even, :host .tabulator-row.tabulator-row-even .tabulator-cell {
+  background-color: var(--pd-surface-2, #f8fafc); }
+:host .tabulator-row.tabulator-selected, :host .tabulator-row.tabulator-selected .tabulator-cell {
+  background-color: var(--pd-accent-soft, #e8effd); }
+:host .tabulator .tabulator-footer { background-color: var(--pd-surface-2, #f8fafc);
+  color: var(--pd-text, #1b1f24); border-top-color: var(--pd-border, #e2e6ec); }
+:host .tabulator .tabulator-footer .tabulator-page { background-color: var(--pd-surface, #fff);
+  color: var(--pd-text, #1b1f24); border-color: var(--pd-border, #d0d5dd); }
+:host .tabulator .tabulator-footer .tabulator-page.active { color: var(--pd-accent, #2563eb);
+  font-weight: 650; }
+:host .tabulator .tabulator-footer .tabulator-page:disabled { opacity: 0.45; }
 """
 
 CARD_CSS = _BADGES + """

@@ -59,12 +59,13 @@ _FORMATTERS: dict[str, Any] = {
     "process": {"type": "plaintext"},
     "message": {"type": "plaintext"},
     "status": {"type": "html"},
+    # A translucent bar and the palette's text colour read well on light and dark rows.
     "progress": {"type": "progress", "max": 100, "legend": True, "legendAlign": "center",
-                 "color": "#93c5fd"},
+                 "color": "rgba(37, 99, 235, 0.38)", "legendColor": "var(--pd-text, #1b1f24)"},
     **{name: {"type": "html"} for name in (*TIME_COLUMNS, "duration", *ACTION_COLUMNS)},
 }
 _WIDTHS = {
-    INDEX: 72, "process": 150, "status": 96, "progress": 96, "message": 200, "created": 92,
+    INDEX: 72, "process": 150, "status": 96, "progress": 112, "message": 200, "created": 92,
     "started": 92, "finished": 92, "duration": 86, **{name: 38 for name in ACTION_COLUMNS},
 }
 
