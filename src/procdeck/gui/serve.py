@@ -19,6 +19,7 @@ __all__ = ["PANEL_EXTENSIONS", "configure_panel", "make_server", "serve_app"]
 
 # Panel extensions the app's components need (served by the app itself, never a CDN).
 PANEL_EXTENSIONS = ("tabulator",)
+_LOOPBACK = ("127.0.0.1", "localhost")
 
 
 def configure_panel() -> None:
@@ -64,7 +65,11 @@ def make_server(
         configure_panel()
         return App(factory(), server_url=server_url)
 
-    origins = {f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"}
+    if address in _LOOPBACK:
+        origins = sorted({f"{host}:{port}" for host in (*_LOOPBACK, address)})
+    else:
+        # Listening on a network address: browsers arrive under names we cannot know.
+        origins = ["*"]
     return pn.serve(
         {"/": session},
         port=port,
@@ -72,7 +77,7 @@ def make_server(
         show=show,
         title=title,
         start=False,
-        websocket_origin=sorted(origins),
+        websocket_origin=origins,
         **kwargs,
     )
 
