@@ -203,7 +203,8 @@ def test_local_links_point_to_files_that_exist() -> None:
 
 
 def test_readme_keeps_the_sections_others_fill() -> None:
-    assert "bench/RESULTS.md" in section("Benchmarks")
+    # Filled by others (benchmark figures, Dask support): they must stay, with some content.
+    assert section("Benchmarks").strip()
     assert section("Running at scale").strip()
 
 
