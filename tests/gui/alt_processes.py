@@ -27,3 +27,25 @@ HOSTILE_DESCRIPTION = (
 def echo_text(text: Annotated[str, Field(title="Text")] = "hello") -> str:
     """Return the text."""
     return text
+
+
+def _two_outputs(scale: float = 1.0) -> dict[str, object]:
+    return {"stats": {"mean": 1.5 * scale}, "label": f"scaled by {scale}"}
+
+
+registry.add(
+    {
+        "id": "two_outputs",
+        "title": "Two outputs",
+        "description": "Returns statistics and a label; each by value or by reference.",
+        "version": "1.0.0",
+        "outputTransmission": ["value", "reference"],
+        "inputs": {"scale": {"title": "Scale", "minOccurs": 0,
+                             "schema": {"type": "number", "default": 1.0}}},
+        "outputs": {
+            "stats": {"title": "Statistics", "schema": {"type": "object"}},
+            "label": {"title": "Label", "schema": {"type": "string"}},
+        },
+    },
+    _two_outputs,
+)

@@ -283,3 +283,22 @@ def test_copy_json_puts_the_request_on_the_clipboard(browser, app_url: str) -> N
         assert copied["inputs"] == {"min_val": 0, "max_val": 100}
     finally:
         context.close()
+
+
+def test_outputs_to_request_change_the_request(watched_page, server_factory,
+                                               app_factory) -> None:
+    page, watch = watched_page
+    server = server_factory(processes=["alt_processes"], env={"PYTHONPATH": str(HERE)})
+    app = app_factory(server.url)
+    page.goto(app.url)
+    open_process(page, "Two outputs")
+    assert "outputs" not in request_json(page)  # nothing chosen: the server's defaults
+    page.get_by_role("button", name="Outputs and execution").click()
+    page.get_by_label("Label", exact=True).uncheck()
+    page.get_by_label("Statistics: returned as").select_option("reference")
+    preview = page.get_by_label("Request JSON")
+    expect(preview).to_contain_text('"transmissionMode": "reference"', timeout=TIMEOUT)
+    assert request_json(page)["outputs"] == {"stats": {"transmissionMode": "reference"}}
+    page.get_by_role("button", name="Execute", exact=True).click()
+    expect(page.get_by_text(re.compile(r"Started job \S+"))).to_be_visible(timeout=TIMEOUT)
+    assert watch.errors == [], f"console errors: {watch.errors}"

@@ -265,6 +265,8 @@ def test_request_options_outputs_transmission_and_format() -> None:
     }
     assert len(fired) == 3
     assert options.transmissions == ["value", "reference"]
+    only_value = RequestOptions(two_outputs(outputTransmission=["value"]))
+    assert only_value.transmissions == []  # nothing to choose
 
 
 def test_request_options_apply_a_saved_request() -> None:

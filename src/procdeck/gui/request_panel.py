@@ -19,6 +19,7 @@ from typing import Any
 import panel as pn
 import param
 
+from procdeck.gui.forms.components import NativeInput
 from procdeck.gui.theme import stylesheets
 from procdeck.models import OutputDescription, ProcessDescription, Schema
 
@@ -58,8 +59,9 @@ class OutputChoice(param.Parameterized):
     output_id = param.String(constant=True)
     title = param.String()
     include = param.Boolean(default=True, doc="Ask for this output")
-    transmission = param.Selector(default=None, objects=[None, "value", "reference"])
-    media_type = param.String(default=None, allow_None=True, doc="Requested format")
+    transmission = param.Selector(default="", objects=["", "value", "reference"],
+                                  doc="value or reference; '' leaves it to the server")
+    media_type = param.String(default="", doc="Requested format; '' leaves it to the server")
     formats = param.List(default=[], doc="Media types offered")
 
 
@@ -74,8 +76,10 @@ class RequestOptions(param.Parameterized):
         """``can_choose_mode``: whether the client can ask for synchronous execution."""
         super().__init__(**params)
         self.description = description
-        transmissions = description.outputTransmission or []
-        self.transmissions: list[str] = [t for t in ("value", "reference") if t in transmissions]
+        offered = description.outputTransmission or []
+        both = "value" in offered and "reference" in offered
+        # a choice only when the process offers both ways of returning outputs
+        self.transmissions: list[str] = ["value", "reference"] if both else []
         controls = description.jobControlOptions or []
         self.mode_choice = (
             can_choose_mode and "sync-execute" in controls and "async-execute" in controls
@@ -124,19 +128,19 @@ class RequestOptions(param.Parameterized):
         outputs = request.get("outputs")
         for output_id, choice in self.outputs.items():
             if not isinstance(outputs, dict) or not outputs:
-                choice.param.update(include=True, transmission=None, media_type=None)
+                choice.param.update(include=True, transmission="", media_type="")
                 continue
             entry = outputs.get(output_id)
             if not isinstance(entry, dict):
-                choice.param.update(include=output_id in outputs, transmission=None,
-                                    media_type=None)
+                choice.param.update(include=output_id in outputs, transmission="",
+                                    media_type="")
                 continue
             transmission = entry.get("transmissionMode")
             fmt = entry.get("format") if isinstance(entry.get("format"), dict) else {}
             choice.param.update(
                 include=True,
-                transmission=transmission if transmission in ("value", "reference") else None,
-                media_type=fmt.get("mediaType") or None,
+                transmission=transmission if transmission in ("value", "reference") else "",
+                media_type=fmt.get("mediaType") or "",
             )
 
     @property
@@ -156,7 +160,8 @@ class RequestOptionsView(pn.viewable.Viewer):
     def __init__(self, options: RequestOptions, **params: Any) -> None:
         super().__init__(**params)
         self.options = options
-        rows: list[Any] = []
+        rows: list[Any] = [pn.pane.HTML('<div class="pd-hint">Outputs to return</div>',
+                                        margin=(0, 5), stylesheets=stylesheets())]
         for choice in options.outputs.values():
             rows.append(self._output_row(choice))
         if options.mode_choice:
@@ -179,13 +184,16 @@ class RequestOptionsView(pn.viewable.Viewer):
         )
 
     def _output_row(self, choice: OutputChoice) -> pn.viewable.Viewable:
-        include = pn.widgets.Checkbox(label=f"Return {choice.title}", value=choice.include)
-        include.link(choice, value="include", bidirectional=True)
+        # A native checkbox with a bound <label> (Panel's Checkbox leaves its text unbound).
+        include = NativeInput(input_type="checkbox", label=choice.title, value=choice.include,
+                              width=180)
+        include.param.watch(lambda event: setattr(choice, "include", bool(event.new)), "value")
+        choice.param.watch(lambda event: setattr(include, "value", event.new), "include")
         widgets: list[Any] = [include]
         if self.options.transmissions:
             transmission = pn.widgets.Select(
                 label=f"{choice.title}: returned as",
-                options={"server default": None, **{t: t for t in self.options.transmissions}},
+                options={"server default": "", **{t: t for t in self.options.transmissions}},
                 value=choice.transmission,
                 width=170,
             )
@@ -194,7 +202,7 @@ class RequestOptionsView(pn.viewable.Viewer):
         if len(choice.formats) > 1:
             media_type = pn.widgets.Select(
                 label=f"{choice.title}: format",
-                options={"server default": None, **{f: f for f in choice.formats}},
+                options={"server default": "", **{f: f for f in choice.formats}},
                 value=choice.media_type,
                 width=200,
             )
