@@ -105,9 +105,12 @@ class RegisteredProcess:
         context_param: str | None = None,
         return_adapter: TypeAdapter | None = None,
         apply_schema_defaults: bool = False,
+        idempotent: bool = False,
     ) -> None:
         self.description = description
         self.function = function
+        self.idempotent = idempotent
+        """True when running the function twice for one job is harmless (it may be retried)."""
         self.id: str = description["id"]
         self.job_control_options: tuple[str, ...] = tuple(
             description.get("jobControlOptions") or DEFAULT_JOB_CONTROL
@@ -146,6 +149,11 @@ class RegisteredProcess:
     def uses_context(self) -> bool:
         """True when the function takes a :class:`JobContext`."""
         return self._context_param is not None
+
+    @property
+    def context_param(self) -> str | None:
+        """The name of the function's :class:`JobContext` parameter, or None."""
+        return self._context_param
 
     def prepare(self, inputs: Mapping[str, Any]) -> tuple[dict[str, Any], list[InputProblem]]:
         """Check the request's inputs; return the function's keyword arguments and problems.
@@ -219,9 +227,16 @@ class RegisteredProcess:
 
     def run(self, kwargs: dict[str, Any], context: JobContext | None) -> dict[str, Any]:
         """Call the function and return its outputs as JSON-able values by output id."""
+        return self.outputs(self.call(kwargs, context))
+
+    def call(self, kwargs: dict[str, Any], context: JobContext | None) -> Any:
+        """Call the function (with ``context`` if it takes one); return what it returns."""
         if self._context_param is not None:
             kwargs = {**kwargs, self._context_param: context}
-        result = self.function(**kwargs)
+        return self.function(**kwargs)
+
+    def outputs(self, result: Any) -> dict[str, Any]:
+        """The function's return value as JSON-able values by output id."""
         if len(self.output_ids) == 1:
             return {self.output_ids[0]: self._jsonable(result)}
         if not isinstance(result, Mapping):
@@ -283,12 +298,14 @@ class ProcessRegistry:
         function: Callable[..., Any],
         *,
         job_control_options: Sequence[str] | None = None,
+        idempotent: bool = False,
     ) -> RegisteredProcess:
         """Serve an explicit description; ``function`` gets the inputs as keyword arguments.
 
         Absent inputs with a schema ``default`` are passed with that default. A
         parameter annotated with :class:`JobContext` receives the job context.
         With several outputs the function returns a mapping of output id to value.
+        ``idempotent``: see :meth:`process`.
         """
         model = (
             description
@@ -305,6 +322,7 @@ class ProcessRegistry:
             function,
             context_param=_context_parameter(function),
             apply_schema_defaults=True,
+            idempotent=idempotent,
         ))
 
     def process(
@@ -319,6 +337,7 @@ class ProcessRegistry:
         job_control_options: Sequence[str] = DEFAULT_JOB_CONTROL,
         inputs: Mapping[str, Mapping[str, Any]] | None = None,
         outputs: Mapping[str, Mapping[str, Any]] | None = None,
+        idempotent: bool = False,
     ) -> Any:
         """Decorator: serve a typed function as a process (the function is returned unchanged).
 
@@ -327,7 +346,10 @@ class ProcessRegistry:
         and ``outputs`` map names to hints merged into the generated
         descriptions: description keys (``title``, ``minOccurs``, ...) and a
         ``schema`` dict are merged, any other key (``x-ui-widget``, ...) goes
-        into the schema.
+        into the schema. ``idempotent=True`` says that running the function
+        again for the same job is harmless: an executor that loses the worker
+        running a job (``procdeck serve --executor dask``) then runs it again
+        instead of failing it.
         """
 
         def decorate(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -341,6 +363,7 @@ class ProcessRegistry:
                 job_control_options=job_control_options,
                 input_hints=inputs or {},
                 output_hints=outputs or {},
+                idempotent=idempotent,
             ))
             return fn
 
@@ -403,6 +426,7 @@ def _describe_function(
     job_control_options: Sequence[str],
     input_hints: Mapping[str, Mapping[str, Any]],
     output_hints: Mapping[str, Mapping[str, Any]],
+    idempotent: bool = False,
 ) -> RegisteredProcess:
     hints = typing.get_type_hints(fn, include_extras=True)
     signature = inspect.signature(fn)
@@ -459,6 +483,7 @@ def _describe_function(
         adapters=adapters,
         context_param=context_param,
         return_adapter=return_adapter if len(outputs) == 1 else None,
+        idempotent=idempotent,
     )
 
 
