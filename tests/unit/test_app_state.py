@@ -252,3 +252,19 @@ async def test_reuse_request_selects_the_process_and_refills_its_form(state: App
     assert not await state.reuse_request("sleep_a_while", {"inputs": "not an object"})
     assert state.problem is not None and state.problem.title == "Could not reuse the request"
     assert not await state.reuse_request("no_such_process_here", {"inputs": {}})
+
+
+async def test_works_with_the_async_client_too(live_server: str) -> None:
+    from procdeck.client import AsyncClient
+
+    async with AsyncClient(server_url=live_server, timeout=10) as client:
+        state = AppState(client)
+        await state.start()
+        assert state.connection.status == "online" and state.catalog.loaded
+        await state.select("primes_between")
+        state.form.value = {"min_val": 10, "max_val": 20}
+        job = await state.execute()
+        assert job is not None
+        finished = await client.wait_for_job(job.jobID, timeout=20)
+        assert finished.status == JobStatus.SUCCESSFUL
+        assert (await client.get_job_results(job.jobID)).value("return_value") == [11, 13, 17, 19]
