@@ -20,7 +20,14 @@ from procdeck.gui.connection import ConnectionStatus
 from procdeck.gui.markdown import escape
 from procdeck.gui.process_info import placeholder_html, process_header_html, process_io_html
 from procdeck.gui.request_panel import RequestOptionsView, RequestPreview
-from procdeck.gui.theme import DARK, LIGHT, icon, shell_classes, stylesheets
+from procdeck.gui.theme import (
+    DARK,
+    LIGHT,
+    PRIMARY_BUTTON_CSS,
+    icon,
+    shell_classes,
+    stylesheets,
+)
 
 __all__ = ["App"]
 
@@ -111,7 +118,7 @@ class App(pn.viewable.Viewer):
         self.options_slot = pn.Column(sizing_mode="stretch_width", margin=0)
         self.execute_button = pn.widgets.Button(
             label="Execute", color="primary", disabled=True, width=130, height=38,
-            margin=(4, 8, 4, 0),
+            margin=(4, 8, 4, 0), stylesheets=[PRIMARY_BUTTON_CSS],
         )
         self.status_line = pn.pane.HTML("", stylesheets=css, sizing_mode="stretch_width",
                                         margin=(4, 0))

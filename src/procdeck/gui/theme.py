@@ -18,6 +18,7 @@ __all__ = [
     "DARK",
     "ICONS",
     "LIGHT",
+    "PRIMARY_BUTTON_CSS",
     "THEMES",
     "app_css",
     "icon",
@@ -69,6 +70,13 @@ def app_css() -> str:
 def stylesheets() -> list[str]:
     """The stylesheets to give every procdeck component (Panel shadow roots are isolated)."""
     return [app_css()]
+
+
+PRIMARY_BUTTON_CSS = """
+.bk-btn { font-weight: 600; border-radius: 8px; letter-spacing: 0.01em; }
+.bk-btn:hover:not([disabled]) { filter: brightness(0.92); }
+"""
+"""The main action button (its colour comes from ``--design-primary-color`` of the palette)."""
 
 
 def shell_classes(theme: str, *, notebook: bool = False) -> list[str]:
