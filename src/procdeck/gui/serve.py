@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
 import panel as pn
@@ -25,6 +26,13 @@ _LOOPBACK = ("127.0.0.1", "localhost")
 def configure_panel() -> None:
     """Load the Panel extensions and notifications the app needs (idempotent)."""
     pn.extension(*PANEL_EXTENSIONS, notifications=True)
+
+
+def _import_views() -> None:
+    # Import what every session needs now, so the first visitor does not wait for it.
+    for module in ("procdeck.forms", "procdeck.gui.forms", "procdeck.gui.jobs.table",
+                   "procdeck.gui.jobs.details"):
+        import_module(module)
 
 
 def _default_client_factory(server_url: str | None, access_token: str | None) -> Callable[[], Any]:
@@ -59,6 +67,7 @@ def make_server(
 ) -> Any:
     """Create (not start) the Bokeh/Panel server that serves the app at ``/``."""
     configure_panel()
+    _import_views()
     factory = client_factory or _default_client_factory(server_url, access_token)
 
     def session() -> pn.viewable.Viewable:
@@ -70,6 +79,9 @@ def make_server(
     else:
         # Listening on a network address: browsers arrive under names we cannot know.
         origins = ["*"]
+    # A closed tab's session (and its job poller) goes within seconds, not Bokeh's ~30 s.
+    kwargs.setdefault("check_unused_sessions_milliseconds", 2_000)
+    kwargs.setdefault("unused_session_lifetime_milliseconds", 4_000)
     return pn.serve(
         {"/": session},
         port=port,
