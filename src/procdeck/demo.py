@@ -14,7 +14,6 @@ import math
 import time
 from datetime import date, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -142,6 +141,9 @@ def simulate_scene(
         raise ValueError("var_names names no variable")
     if end_date < start_date:
         raise ValueError("end_date is before start_date")
+    # Confined to the server's data directory (and --allow-path directories): a client
+    # must not make the server write, or overwrite with mode="w", anywhere else.
+    target = ctx.writable_path(output_path or f"{ctx.job_id}/scene.zarr")
     x1, y1, x2, y2 = bbox
     ctx.report(5, "Building the dataset")
     lon = np.arange(x1 + resolution / 2, x2, resolution)
@@ -155,7 +157,6 @@ def simulate_scene(
         coords={"time": times, "lat": lat, "lon": lon},
         attrs={"title": "Simulated scene", "source": "procdeck simulate_scene"},
     )
-    target = Path(output_path) if output_path else ctx.data_dir / ctx.job_id / "scene.zarr"
     target.parent.mkdir(parents=True, exist_ok=True)
     ctx.report(20, f"Writing {target.name}")
     dataset.to_zarr(target, mode="w")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from procdeck.cli._app import app
+
+if TYPE_CHECKING:
+    from procdeck.server.security import SecuritySettings
 
 
 @app.command()
@@ -36,6 +39,24 @@ def serve(
         bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
     ] = False,
     log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+    token_file: Annotated[
+        Path | None,
+        typer.Option(help="File holding an access token: every route but the landing page "
+                     "and the API docs then requires 'Authorization: Bearer <token>'."),
+    ] = None,
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option("--cors-origin", help="Origin a browser page may call the API from, "
+                     "e.g. http://localhost:5006. Repeatable. Default: none (CORS off)."),
+    ] = None,
+    max_body_size: Annotated[
+        str, typer.Option(help="Largest request body accepted (bytes, or e.g. 16MiB, 512K).")
+    ] = "16MiB",
+    allow_path: Annotated[
+        list[Path] | None,
+        typer.Option("--allow-path", help="Directory besides the data directory that "
+                     "processes may write to (e.g. simulate_scene's output_path). Repeatable."),
+    ] = None,
 ) -> None:
     """Serve processes over OGC API - Processes (default: the demo processes)."""
     try:
@@ -49,6 +70,7 @@ def serve(
     except (ImportError, TypeError) as exc:
         typer.echo(f"procdeck serve: cannot load processes: {exc}", err=True)
         raise typer.Exit(2) from exc
+    security = _security_settings(token_file, cors_origin or [], max_body_size)
     run_server(
         host,
         port,
@@ -58,4 +80,40 @@ def serve(
         data_dir=data_dir,
         access_log=access_log,
         log_level=log_level,
+        security=security,
+        allowed_paths=allow_path or [],
     )
+
+
+def _security_settings(
+    token_file: Path | None, origins: list[str], max_body_size: str
+) -> SecuritySettings:
+    """The server's SecuritySettings from the options; exit 2 (with why) when one is unusable."""
+    from procdeck.server.security import (
+        SecuritySettings,
+        TokenFileError,
+        parse_size,
+        read_token_file,
+    )
+
+    token = None
+    if token_file is not None:
+        try:
+            token, warning = read_token_file(token_file)
+        except TokenFileError as exc:
+            typer.echo(f"procdeck serve: {exc}", err=True)
+            raise typer.Exit(2) from exc
+        if warning:
+            typer.echo(f"procdeck serve: WARNING: {warning}", err=True)
+    try:
+        limit = parse_size(max_body_size)
+    except ValueError as exc:
+        typer.echo(f"procdeck serve: --max-body-size: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    for origin in origins:
+        if origin != "*" and "://" not in origin:
+            typer.echo(f"procdeck serve: --cors-origin {origin!r}: give scheme://host[:port]",
+                       err=True)
+            raise typer.Exit(2)
+    return SecuritySettings(token=token, cors_origins=tuple(o.rstrip("/") for o in origins),
+                            max_body_size=limit)

@@ -6,6 +6,7 @@ import importlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -17,12 +18,19 @@ from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from procdeck import __version__
-from procdeck.models import ProcessRequest
+from procdeck.models import ApiError, ProcessRequest
 from procdeck.server.errors import install_error_handlers
 from procdeck.server.executors import JobExecutor, ThreadExecutor
 from procdeck.server.jobs import JobManager
 from procdeck.server.registry import ProcessRegistry
 from procdeck.server.routes import jobs_router, landing_router, processes_router
+from procdeck.server.routes._responses import document_problems
+from procdeck.server.security import (
+    PUBLIC_PATHS,
+    SecuritySettings,
+    install_security,
+    is_loopback,
+)
 from procdeck.server.state import ServerState
 from procdeck.server.store import JobStore
 
@@ -49,6 +57,8 @@ def create_app(
     title: str = DEFAULT_TITLE,
     description: str = DEFAULT_DESCRIPTION,
     commit_interval: float = 0.005,
+    security: SecuritySettings | None = None,
+    allowed_paths: Sequence[str | Path] = (),
 ) -> FastAPI:
     """Build the OGC API - Processes app.
 
@@ -58,6 +68,10 @@ def create_app(
     next to the store file, or a temporary directory removed at shutdown for an
     in-memory store). The store opens and the workers start when the app
     starts (its lifespan); they are flushed and stopped when it stops.
+
+    ``security`` sets the access token, CORS origins and request limits
+    (default: no token, no CORS, 16 MiB bodies; see ``docs/security.md``).
+    Processes write files only below the data directory and ``allowed_paths``.
     """
     if registry is None:
         from procdeck.demo import registry as demo_registry
@@ -69,7 +83,8 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         job_store = JobStore(store, commit_interval=commit_interval)
         data, temporary = _data_dir(store, data_dir)
-        manager = JobManager(registry, job_store, executor or ThreadExecutor(workers), data)
+        manager = JobManager(registry, job_store, executor or ThreadExecutor(workers), data,
+                             allowed_dirs=[Path(p).expanduser().resolve() for p in allowed_paths])
         manager.open()
         state.manager_ = manager
         try:
@@ -83,6 +98,7 @@ def create_app(
     app = FastAPI(title=title, description=description, version=__version__, lifespan=lifespan)
     app.state.procdeck = state
     install_error_handlers(app)
+    install_security(app, security or SecuritySettings())
     app.include_router(landing_router)
     app.include_router(processes_router)
     app.include_router(jobs_router)
@@ -110,7 +126,8 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
     _, defs = models_json_schema(
-        [(ProcessRequest, "validation")], ref_template="#/components/schemas/{model}"
+        [(ProcessRequest, "validation"), (ApiError, "serialization")],
+        ref_template="#/components/schemas/{model}",
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.update(defs.get("$defs", {}))
@@ -120,6 +137,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             operation.get("responses", {}).pop("422", None)
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
+    settings: SecuritySettings = app.state.security
+    document_problems(schema, token_required=settings.token is not None,
+                      public_paths=PUBLIC_PATHS)
     app.openapi_schema = schema
     return schema
 
@@ -157,20 +177,34 @@ def run_server(
     data_dir: Path | None = None,
     access_log: bool = False,
     log_level: str = "info",
+    security: SecuritySettings | None = None,
+    allowed_paths: Sequence[str | Path] = (),
 ) -> None:
     """Serve the processes of ``processes`` (default: the demo processes) until stopped.
 
     ``store`` defaults to :func:`default_store_path`. The access log is off
     by default (it costs throughput); turn it on with ``access_log=True``.
+    Without an access token on a non-loopback ``host``, prints a warning.
     """
     import uvicorn
 
     registry = load_registry(processes)
     store = store if store is not None else default_store_path()
-    app = create_app(registry, store=store, workers=workers, data_dir=data_dir)
+    security = security or SecuritySettings()
+    if security.token is None and not is_loopback(host):
+        print(
+            f"procdeck: WARNING: serving on {host} without an access token: anyone who can "
+            "reach this address can run processes and read every job "
+            "(use --token-file, or --host 127.0.0.1)",
+            file=sys.stderr,
+            flush=True,
+        )
+    app = create_app(registry, store=store, workers=workers, data_dir=data_dir,
+                     security=security, allowed_paths=allowed_paths)
     print(
         f"procdeck: serving {len(registry)} process(es) on http://{host}:{port} "
-        f"(store: {store}, workers: {workers})",
+        f"(store: {store}, workers: {workers}"
+        f"{', access token required' if security.token else ''})",
         flush=True,
     )
     uvicorn.run(

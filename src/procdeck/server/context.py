@@ -7,8 +7,10 @@ and a message, and notices that the job was dismissed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+from procdeck.server.paths import PathPolicy
 
 __all__ = ["JobContext", "JobDismissed"]
 
@@ -26,7 +28,7 @@ class JobContext:
     check :attr:`dismissed` or call :meth:`check_dismissed`.
     """
 
-    __slots__ = ("_is_dismissed", "_on_report", "data_dir", "job_id")
+    __slots__ = ("_is_dismissed", "_on_report", "allowed_dirs", "data_dir", "job_id")
 
     def __init__(
         self,
@@ -34,11 +36,14 @@ class JobContext:
         data_dir: Path,
         on_report: Callable[[float | None, str | None], None] | None = None,
         is_dismissed: Callable[[], bool] | None = None,
+        allowed_dirs: Sequence[Path] = (),
     ) -> None:
         self.job_id = job_id
         """The id of the running job, e.g. ``job_7``."""
         self.data_dir = data_dir
         """The server's data directory: write result files below it."""
+        self.allowed_dirs = tuple(allowed_dirs)
+        """Directories besides the data directory the operator lets processes write to."""
         self._on_report = on_report
         self._is_dismissed = is_dismissed
 
@@ -46,6 +51,16 @@ class JobContext:
     def detached(cls, data_dir: str | Path = ".") -> JobContext:
         """A context for calling a process function outside the server (reports go nowhere)."""
         return cls("local", Path(data_dir))
+
+    def writable_path(self, path: str | Path) -> Path:
+        """The real path to write ``path`` to, if the server lets processes write there.
+
+        Relative paths are below :attr:`data_dir`; ``file://`` URIs are read as
+        paths. Raises :class:`~procdeck.server.paths.PathNotAllowed` (a
+        ``ValueError``) for a path outside the data directory and the
+        directories the operator allowed (``procdeck serve --allow-path``).
+        """
+        return PathPolicy.create(self.data_dir, self.allowed_dirs).resolve(path)
 
     @property
     def dismissed(self) -> bool:

@@ -13,7 +13,7 @@ import json
 import logging
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -132,11 +132,14 @@ class JobManager:
         store: JobStore,
         executor: JobExecutor,
         data_dir: Path,
+        allowed_dirs: Sequence[Path] = (),
     ) -> None:
         self.registry = registry
         self.store = store
         self.executor = executor
         self.data_dir = data_dir
+        self.allowed_dirs = tuple(allowed_dirs)
+        """Directories besides ``data_dir`` that processes may write to (``--allow-path``)."""
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._next_seq = store.first_number
@@ -353,6 +356,7 @@ class JobManager:
                 self.data_dir,
                 on_report=lambda progress, message: self._report(job, progress, message),
                 is_dismissed=lambda: job.status != RUNNING,
+                allowed_dirs=self.allowed_dirs,
             )
         try:
             outputs = process.run(kwargs, context)

@@ -6,25 +6,28 @@ accumulated since its last commit in one transaction (group commit), keeping
 only the newest row per job, so a job that is created, started and finished
 within one commit window costs one row write.
 
-Trade-off (documented in ``docs/server.md``): a submission is answered before
-its row is committed. A normal shutdown flushes everything; a crash loses at
-most the last commit window (a few milliseconds). WAL with
-``synchronous=NORMAL`` keeps commits cheap; after a power loss the last commits
-may be lost too. Job numbers are never reused: the next number is stored with
+Acknowledgements wait for the commit (:meth:`JobStore.committed`): the server
+answers a submission or a dismissal only once its row is in the WAL, so killing
+the server loses nothing it acknowledged; changes in between (progress, a
+finish not yet committed) may be lost and are repaired at the next start. WAL
+with ``synchronous=NORMAL`` keeps commits cheap; after a power loss the last
+commits may be lost too. Job numbers are never reused: the next number is stored with
 every commit, and after an unclean shutdown numbering resumes
 :data:`UNCLEAN_GAP` past it, above any number handed out but not committed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["UNCLEAN_GAP", "JobRow", "JobStore", "StoredJob"]
+__all__ = ["UNCLEAN_GAP", "JobRow", "JobStore", "StoreWriteError", "StoredJob"]
 
 log = logging.getLogger("procdeck.server")
 
@@ -53,6 +56,10 @@ _UPSERT = (
     "request=COALESCE(excluded.request, jobs.request), "
     "results=COALESCE(excluded.results, jobs.results)"
 )
+
+
+class StoreWriteError(RuntimeError):
+    """The commit that should have saved a change failed (the writer logged why)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +104,10 @@ class JobStore:
         self._closed = False
         self.last_error: Exception | None = None
         """The last error the writer met (the batch was dropped and logged), if any."""
+        self.durable = self.path != ":memory:"
+        """Whether :meth:`committed` waits for the disk (an in-memory store has none)."""
+        # (ticket, callback(ok)) of callers waiting for their changes to be committed
+        self._commit_waiters: list[tuple[int, Callable[[bool], None]]] = []
         self._writer = threading.Thread(
             target=self._write_loop, name="procdeck-store-writer", daemon=True
         )
@@ -181,6 +192,30 @@ class JobStore:
             self._queued += 1
             self._cond.notify()
 
+    async def committed(self) -> None:
+        """Wait (not blocking the event loop) until the changes handed over so far are committed.
+
+        An acknowledgement sent after this is durable: it survives the server
+        process being killed (the commit is in the WAL; ``synchronous=NORMAL``
+        may still lose it to a power cut). Raises :class:`StoreWriteError` when
+        that commit failed. Returns at once for an in-memory store.
+        """
+        if not self.durable:
+            return
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[bool] = loop.create_future()
+
+        def wake(ok: bool) -> None:  # called on the writer thread
+            loop.call_soon_threadsafe(lambda: done.done() or done.set_result(ok))
+
+        with self._cond:
+            ticket = self._queued
+            if self._written >= ticket:
+                return
+            self._commit_waiters.append((ticket, wake))
+        if not await done:
+            raise StoreWriteError(f"could not save to the job store: {self.last_error}")
+
     def flush(self, timeout: float | None = 30.0) -> bool:
         """Wait until every change handed over so far is committed. False on timeout."""
         with self._cond:
@@ -218,12 +253,18 @@ class JobStore:
             with self._cond:
                 batch, self._pending = self._pending, {}
                 done = self._queued
-            self._write(batch)
+            ok = self._write(batch)
             with self._cond:
                 self._written = done
+                waiting = self._commit_waiters
+                ready = [callback for ticket, callback in waiting if ticket <= done]
+                if ready:
+                    self._commit_waiters = [w for w in waiting if w[0] > done]
                 self._cond.notify_all()
+            for callback in ready:
+                callback(ok)
 
-    def _write(self, batch: dict[int, JobRow | None]) -> None:
+    def _write(self, batch: dict[int, JobRow | None]) -> bool:
         upserts = [row for row in batch.values() if row is not None]
         deletes = [(seq,) for seq, row in batch.items() if row is None]
         highest = max(batch) + 1
@@ -240,3 +281,5 @@ class JobStore:
         except Exception as exc:  # keep serving and keep the writer alive; log and remember
             self.last_error = exc
             log.error("could not save %d job change(s) to %s: %s", len(batch), self.path, exc)
+            return False
+        return True

@@ -27,3 +27,39 @@ def problem(description: str) -> dict[str, Any]:
 def link(href: str, rel: str, title: str, type_: str = JSON) -> dict[str, str]:
     """A link object with the fields the seed shows."""
     return {"href": href, "hreflang": "en", "rel": rel, "title": title, "type": type_}
+
+
+_API_ERROR_REF = {"$ref": "#/components/schemas/ApiError"}
+
+
+def _problem_doc(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": _API_ERROR_REF}}}
+
+
+def document_problems(schema: dict[str, Any], *, token_required: bool,
+                      public_paths: frozenset[str]) -> None:
+    """Make the OpenAPI document tell the truth about errors (changes ``schema`` in place).
+
+    Problem responses are ``application/problem+json`` with the ``ApiError``
+    schema (FastAPI would list them under ``application/json``); every
+    operation may answer 500; with a token, every protected operation says
+    it needs one (bearer security, 401).
+    """
+    for path, operations in schema.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("500", _problem_doc("Unexpected server error"))
+            if token_required and path not in public_paths:
+                responses["401"] = _problem_doc("Missing or wrong access token")
+                operation["security"] = [{"bearerAuth": []}]
+            for response in responses.values():
+                content = response.get("content") or {}
+                if PROBLEM_JSON in content:
+                    body_schema = (content.get(JSON) or {}).get("schema") or _API_ERROR_REF
+                    response["content"] = {PROBLEM_JSON: {"schema": body_schema}}
+    if token_required:
+        components = schema.setdefault("components", {})
+        components.setdefault("securitySchemes", {})["bearerAuth"] = {
+            "type": "http", "scheme": "bearer",
+            "description": "The token of `procdeck serve --token-file`",
+        }

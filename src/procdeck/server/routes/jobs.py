@@ -29,7 +29,9 @@ from procdeck.server.jobs import (
     JobNotDismissable,
     format_time,
 )
+from procdeck.server.paths import is_job_id
 from procdeck.server.routes._responses import json_response, link, problem
+from procdeck.server.routes.processes import durable
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
 
 router = APIRouter(tags=["Jobs"])
@@ -39,11 +41,12 @@ MAX_LIMIT = 10000
 
 
 def job_or_404(state: ServerState, job_id: str) -> Job:
-    """The job, or a 404 ``no-such-job`` problem."""
-    job = state.manager.get(job_id)
+    """The job, or a 404 ``no-such-job`` problem (at once for a text not shaped like a job id)."""
+    job = state.manager.get(job_id) if is_job_id(job_id) else None
     if job is None:
+        shown = job_id if len(job_id) <= 100 else job_id[:100] + "..."
         raise ProblemError(
-            404, "No such job", f"There is no job with id {job_id!r}", type=NO_SUCH_JOB
+            404, "No such job", f"There is no job with id {shown!r}", type=NO_SUCH_JOB
         )
     return job
 
@@ -197,6 +200,7 @@ async def dismiss_job(jobId: str, state: StateDep) -> Response:
             f"Process {exc.args[0]!r} does not allow dismissing a running job",
             type=NOT_ALLOWED,
         ) from exc
+    await durable(state.manager.store, job.id)
     return json_response(json.dumps(info))
 
 

@@ -19,7 +19,9 @@ from procdeck.server.errors import (
 from procdeck.server.jobs import DISMISSED, SUCCESSFUL, Job, JobManager
 from procdeck.server.registry import RegisteredProcess
 from procdeck.server.routes._responses import json_response, link, problem
+from procdeck.server.security import DEFAULT_MAX_JSON_DEPTH, check_json_depth
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
+from procdeck.server.store import JobStore, StoreWriteError
 
 router = APIRouter(tags=["Processes"])
 
@@ -78,13 +80,18 @@ async def get_process(processID: str, state: StateDep) -> Response:
     return json_response(body)
 
 
-def _parse_request(body: bytes) -> dict[str, Any]:
+def _parse_request(body: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
         document = json.loads(body)
     except ValueError as exc:
         raise ProblemError(400, "Invalid request", f"The body is not valid JSON: {exc}") from exc
+    except RecursionError as exc:  # nesting deeper than the parser's stack
+        raise ProblemError(
+            400, "Invalid request", f"The JSON body nests deeper than {max_depth} levels"
+        ) from exc
+    check_json_depth(document, max_depth)
     if not isinstance(document, dict):
         raise ProblemError(400, "Invalid request", "The execute request must be a JSON object")
     unknown = document.keys() - _REQUEST_MEMBERS
@@ -142,8 +149,14 @@ _EXECUTE_BODY = {
             "model": JobResults,
             "description": "Results (synchronous execution, for processes that allow it)",
         },
-        400: problem("Invalid request or inputs: every bad input is named"),
+        400: problem("Invalid request or inputs: every bad input is named, or JSON nested "
+                     "too deep"),
         404: problem("No such process"),
+        410: problem("Synchronous execution: the job was dismissed before it finished"),
+        413: problem("The body is larger than the server's limit (`--max-body-size`)"),
+        415: problem("The body is not JSON"),
+        500: problem("Synchronous execution: the job failed (its error)"),
+        503: problem("The job could not be saved to the job store"),
     },
 )
 async def execute_process(processID: str, request: Request) -> Response:
@@ -158,7 +171,7 @@ async def execute_process(processID: str, request: Request) -> Response:
     state = state_of(request)  # no dependency resolution on this hot route
     process = process_or_404(state, processID)
     body = await request.body()
-    document = _parse_request(body)
+    document = _parse_request(body, request.app.state.security.max_json_depth)
     kwargs, problems = process.prepare(document.get("inputs") or {})
     if problems:
         raise ProblemError(
@@ -168,6 +181,7 @@ async def execute_process(processID: str, request: Request) -> Response:
     selected = _check_outputs(process, document.get("outputs"))
     manager = state.manager
     job = manager.submit(process, kwargs, body.decode("utf-8", "replace") if body.strip() else "{}")
+    await durable(manager.store, job.id)  # acknowledged means saved: nothing lost to a crash
     base = base_url(request)
     location = f"{base}/jobs/{job.id}"
     wants_async = _wants_async(request, document)
@@ -179,6 +193,17 @@ async def execute_process(processID: str, request: Request) -> Response:
     return json_response(manager.status_json(job), 201, headers)
 
 
+async def durable(store: JobStore, job_id: str) -> None:
+    """Wait until the job's latest change is committed; 503 when the store failed."""
+    try:
+        await store.committed()
+    except StoreWriteError as exc:
+        raise ProblemError(
+            503, "Job store unavailable", f"Job {job_id} could not be saved: {exc}",
+            jobID=job_id,
+        ) from exc
+
+
 async def _respond_sync(
     manager: JobManager,
     job: Job,
@@ -187,6 +212,7 @@ async def _respond_sync(
     location: str,
 ) -> Response:
     await manager.wait(job)
+    await durable(manager.store, job.id)
     headers = {"Location": location, "Link": f'<{location}>; rel="monitor"'}
     if job.status == SUCCESSFUL:
         results = manager.results(job) or {}
