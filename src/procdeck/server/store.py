@@ -22,7 +22,6 @@ import asyncio
 import logging
 import sqlite3
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -213,6 +212,7 @@ class JobStore:
             if self._written >= ticket:
                 return
             self._commit_waiters.append((ticket, wake))
+            self._cond.notify_all()
         if not await done:
             raise StoreWriteError(f"could not save to the job store: {self.last_error}")
 
@@ -249,7 +249,11 @@ class JobStore:
                 if not self._pending and self._closing:
                     return
             if self.commit_interval and not self._closing:
-                time.sleep(self.commit_interval)  # let more changes join this commit
+                # Let more changes join this commit, unless someone waits for it: then
+                # commit now; what arrives meanwhile forms the next group.
+                with self._cond:
+                    self._cond.wait_for(lambda: self._commit_waiters or self._closing,
+                                        self.commit_interval)
             with self._cond:
                 batch, self._pending = self._pending, {}
                 done = self._queued
