@@ -166,7 +166,13 @@ class App(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         if not self._started:
             self._started = True
-            pn.state.onload(self._start)
+            doc = pn.state.curdoc
+            if doc is not None and doc.session_context is not None:
+                # Served: start loading while the browser still loads the page's scripts;
+                # what arrives before it connects is part of the document it pulls.
+                pn.state.execute(self._start)
+            else:
+                pn.state.onload(self._start)
         return self._layout
 
     async def _start(self) -> None:
