@@ -35,6 +35,15 @@ def serve(
     data_dir: Annotated[
         Path | None, typer.Option(help="Directory for result files [default: next to the store]")
     ] = None,
+    executor: Annotated[
+        str,
+        typer.Option(help="Where jobs run: 'threads' (in the server) or 'dask' (a Dask "
+                     "cluster: --scheduler, or a local cluster of --workers processes)."),
+    ] = "threads",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="Dask scheduler address (tcp://host:8786) for --executor dask."),
+    ] = None,
     access_log: Annotated[
         bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
     ] = False,
@@ -70,6 +79,7 @@ def serve(
     except (ImportError, TypeError) as exc:
         typer.echo(f"procdeck serve: cannot load processes: {exc}", err=True)
         raise typer.Exit(2) from exc
+    _check_executor(executor, scheduler)
     security = _security_settings(token_file, cors_origin or [], max_body_size)
     run_server(
         host,
@@ -78,6 +88,8 @@ def serve(
         processes=processes,
         workers=workers,
         data_dir=data_dir,
+        executor=executor,
+        scheduler=scheduler,
         access_log=access_log,
         log_level=log_level,
         security=security,
@@ -117,3 +129,23 @@ def _security_settings(
             raise typer.Exit(2)
     return SecuritySettings(token=token, cors_origins=tuple(o.rstrip("/") for o in origins),
                             max_body_size=limit)
+
+
+def _check_executor(executor: str, scheduler: str | None) -> None:
+    """Exit 2 (with why) for an unknown executor, or a scheduler without the dask executor."""
+    from procdeck.server.executors import EXECUTORS
+
+    if executor not in EXECUTORS:
+        typer.echo(f"procdeck serve: --executor {executor!r}: choose one of "
+                   f"{', '.join(EXECUTORS)}", err=True)
+        raise typer.Exit(2)
+    if scheduler is not None and executor != "dask":
+        typer.echo("procdeck serve: --scheduler needs --executor dask", err=True)
+        raise typer.Exit(2)
+    if executor == "dask":
+        try:
+            import distributed  # noqa: F401
+        except ModuleNotFoundError as exc:
+            typer.echo("procdeck serve: --executor dask needs dask.distributed "
+                       "(pip install 'procdeck[dask]')", err=True)
+            raise typer.Exit(2) from exc

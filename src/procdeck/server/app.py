@@ -20,7 +20,7 @@ from pydantic.json_schema import models_json_schema
 from procdeck import __version__
 from procdeck.models import ApiError, ProcessRequest
 from procdeck.server.errors import install_error_handlers
-from procdeck.server.executors import JobExecutor, ThreadExecutor
+from procdeck.server.executors import JobExecutor, make_executor
 from procdeck.server.jobs import JobManager
 from procdeck.server.registry import ProcessRegistry
 from procdeck.server.routes import jobs_router, landing_router, processes_router
@@ -53,7 +53,8 @@ def create_app(
     store: str | Path = ":memory:",
     workers: int = 4,
     data_dir: Path | None = None,
-    executor: JobExecutor | None = None,
+    executor: JobExecutor | str | None = None,
+    scheduler: str | None = None,
     title: str = DEFAULT_TITLE,
     description: str = DEFAULT_DESCRIPTION,
     commit_interval: float = 0.005,
@@ -63,8 +64,11 @@ def create_app(
     """Build the OGC API - Processes app.
 
     ``registry`` defaults to the demo processes. Jobs persist in ``store`` (a
-    SQLite file, or ``":memory:"``) and run on ``executor`` (default: a pool of
-    ``workers`` threads). Result files go to ``data_dir`` (default: ``data``
+    SQLite file, or ``":memory:"``) and run on ``executor``: a
+    :class:`JobExecutor`, or ``"threads"`` (the default: a pool of ``workers``
+    threads) or ``"dask"`` (the Dask scheduler at ``scheduler``, or a local
+    cluster of ``workers`` processes; see ``docs/scale.md``). Result files go
+    to ``data_dir`` (default: ``data``
     next to the store file, or a temporary directory removed at shutdown for an
     in-memory store). The store opens and the workers start when the app
     starts (its lifespan); they are flushed and stopped when it stops.
@@ -78,12 +82,13 @@ def create_app(
 
         registry = demo_registry
     state = ServerState(registry=registry, title=title, description=description)
+    jobs_executor = _executor(executor, workers, scheduler)  # bad names fail here, not at start
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         job_store = JobStore(store, commit_interval=commit_interval)
         data, temporary = _data_dir(store, data_dir)
-        manager = JobManager(registry, job_store, executor or ThreadExecutor(workers), data,
+        manager = JobManager(registry, job_store, jobs_executor, data,
                              allowed_dirs=[Path(p).expanduser().resolve() for p in allowed_paths])
         manager.open()
         state.manager_ = manager
@@ -104,6 +109,14 @@ def create_app(
     app.include_router(jobs_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _executor(
+    executor: JobExecutor | str | None, workers: int, scheduler: str | None
+) -> JobExecutor:
+    if isinstance(executor, JobExecutor):
+        return executor
+    return make_executor(executor or "threads", workers=workers, scheduler=scheduler)
 
 
 def _data_dir(store: str | Path, data_dir: Path | None) -> tuple[Path, bool]:
@@ -167,6 +180,12 @@ def load_registry(modules: Sequence[str] | None) -> ProcessRegistry:
     return merged
 
 
+def _jobs_on(executor: str, scheduler: str | None) -> str:
+    if executor == "threads":
+        return ""
+    return f", jobs on {executor} {scheduler or 'local cluster'}"
+
+
 def run_server(
     host: str = "127.0.0.1",
     port: int = 8008,
@@ -175,6 +194,8 @@ def run_server(
     processes: list[str] | None = None,
     workers: int = 4,
     data_dir: Path | None = None,
+    executor: str = "threads",
+    scheduler: str | None = None,
     access_log: bool = False,
     log_level: str = "info",
     security: SecuritySettings | None = None,
@@ -184,6 +205,7 @@ def run_server(
 
     ``store`` defaults to :func:`default_store_path`. The access log is off
     by default (it costs throughput); turn it on with ``access_log=True``.
+    ``executor``/``scheduler``: where jobs run (see :func:`create_app`).
     Without an access token on a non-loopback ``host``, prints a warning.
     """
     import uvicorn
@@ -200,10 +222,11 @@ def run_server(
             flush=True,
         )
     app = create_app(registry, store=store, workers=workers, data_dir=data_dir,
+                     executor=executor, scheduler=scheduler,
                      security=security, allowed_paths=allowed_paths)
     print(
         f"procdeck: serving {len(registry)} process(es) on http://{host}:{port} "
-        f"(store: {store}, workers: {workers}"
+        f"(store: {store}, workers: {workers}{_jobs_on(executor, scheduler)}"
         f"{', access token required' if security.token else ''})",
         flush=True,
     )

@@ -34,7 +34,7 @@ class JobContext:
         self,
         job_id: str,
         data_dir: Path,
-        on_report: Callable[[float | None, str | None], None] | None = None,
+        on_report: Callable[[float | None, str | None], bool | None] | None = None,
         is_dismissed: Callable[[], bool] | None = None,
         allowed_dirs: Sequence[Path] = (),
     ) -> None:
@@ -75,5 +75,9 @@ class JobContext:
     def report(self, progress: float | None = None, message: str | None = None) -> None:
         """Report progress (percent, 0..100) and/or a message; stop if dismissed."""
         self.check_dismissed()
-        if self._on_report is not None and (progress is not None or message is not None):
-            self._on_report(progress, message)
+        if (
+            self._on_report is not None
+            and (progress is not None or message is not None)
+            and self._on_report(progress, message) is False  # the job stopped meanwhile
+        ):
+            raise JobDismissed(self.job_id)

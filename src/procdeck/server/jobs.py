@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from procdeck.server.context import JobContext, JobDismissed
 from procdeck.server.executors import JobExecutor
 from procdeck.server.registry import ProcessRegistry, RegisteredProcess
 from procdeck.server.store import JobRow, JobStore
@@ -270,7 +269,7 @@ class JobManager:
             job = Job(seq, process.id, request, _now())
             self._jobs[job.id] = job
             self.store.put(job.row())
-        self.executor.submit(lambda: self._run(job, process, kwargs))
+        self.executor.submit(_JobRun(self, job, process, kwargs))
         return job
 
     def dismiss(self, job: Job) -> tuple[dict[str, Any], bool]:
@@ -295,6 +294,7 @@ class JobManager:
             job.finished = job.updated = now
             self._changed(job)
             info = job.status_info()
+        self.executor.cancel(job.id)
         return info, False
 
     async def wait(self, job: Job) -> None:
@@ -311,7 +311,7 @@ class JobManager:
             job._waiters.append(notify)
         await done
 
-    # -- inside the worker ------------------------------------------------------------
+    # -- called by the executor (through _JobRun) ---------------------------------------
 
     def _changed(self, job: Job) -> None:
         """Call with the lock held after changing ``job``: persist it, wake its waiters if final."""
@@ -331,38 +331,33 @@ class JobManager:
         job.error = error or {"type": JOB_FAILED_TYPE, "title": "Job failed", "detail": message}
         self._changed(job)
 
-    def _report(self, job: Job, progress: float | None, message: str | None) -> None:
+    def _start(self, job: Job) -> bool:
+        with self._lock:
+            if job.status == RUNNING:  # a retry, e.g. after a Dask worker was lost
+                return True
+            if job.status != ACCEPTED or self._closed:
+                return False
+            job.status = RUNNING
+            job.started = job.updated = _now()
+            self._changed(job)
+        return True
+
+    def _report(self, job: Job, progress: float | None, message: str | None) -> bool:
         with self._lock:
             if job.status != RUNNING:
-                raise JobDismissed(job.id)
+                return False
             if progress is not None:
                 job.progress = max(0, min(100, round(progress)))
             if message is not None:
                 job.message = message
             job.updated = _now()
             self._changed(job)
+        return True
 
-    def _run(self, job: Job, process: RegisteredProcess, kwargs: dict[str, Any]) -> None:
-        with self._lock:
-            if job.status != ACCEPTED or self._closed:
-                return
-            job.status = RUNNING
-            job.started = job.updated = _now()
-            self._changed(job)
-        context = None
-        if process.uses_context:
-            context = JobContext(
-                job.id,
-                self.data_dir,
-                on_report=lambda progress, message: self._report(job, progress, message),
-                is_dismissed=lambda: job.status != RUNNING,
-                allowed_dirs=self.allowed_dirs,
-            )
+    def _succeed(self, job: Job, process: RegisteredProcess, result: Any) -> None:
         try:
-            outputs = process.run(kwargs, context)
+            outputs = process.outputs(result)
             results_json = json.dumps(outputs)
-        except JobDismissed:
-            return  # the job is already marked dismissed (or failed by a shutdown)
         except Exception as exc:
             self._finish_failed(job, exc)
             return
@@ -378,16 +373,53 @@ class JobManager:
             job.finished = job.updated = now
             self._changed(job)
 
-    def _finish_failed(self, job: Job, exc: Exception) -> None:
-        message = f"{type(exc).__name__}: {exc}"
-        error = {
-            "type": JOB_FAILED_TYPE,
-            "title": "Job failed",
-            "detail": message,
-            "traceback": traceback.format_exception(exc),
+    def _finish_failed(
+        self, job: Job, error: BaseException | str, lines: list[str] | None = None
+    ) -> None:
+        if isinstance(error, BaseException):
+            message = f"{type(error).__name__}: {error}"
+            lines = traceback.format_exception(error)
+        else:
+            message = error
+        details: dict[str, Any] = {
+            "type": JOB_FAILED_TYPE, "title": "Job failed", "detail": message,
         }
+        if lines:
+            details["traceback"] = lines
         with self._lock:
-            if job.status != RUNNING:
+            if job.status in FINAL_STATES:  # dismissed, or failed by a shutdown, meanwhile
                 return
             now = _now()
-            self._fail(job, message, finished=now, now=now, error=error)
+            self._fail(job, message, finished=now, now=now, error=details)
+
+
+class _JobRun:
+    """One job handed to the executor (:class:`~procdeck.server.executors.JobRun`)."""
+
+    __slots__ = ("_job", "_manager", "allowed_dirs", "data_dir", "job_id", "kwargs", "process")
+
+    def __init__(
+        self, manager: JobManager, job: Job, process: RegisteredProcess, kwargs: dict[str, Any]
+    ) -> None:
+        self._manager = manager
+        self._job = job
+        self.job_id = job.id
+        self.process = process
+        self.kwargs = kwargs
+        self.data_dir = manager.data_dir
+        self.allowed_dirs = manager.allowed_dirs
+
+    def start(self) -> bool:
+        return self._manager._start(self._job)
+
+    def report(self, progress: float | None, message: str | None) -> bool:
+        return self._manager._report(self._job, progress, message)
+
+    def is_dismissed(self) -> bool:
+        return self._job.status != RUNNING
+
+    def succeed(self, result: Any) -> None:
+        self._manager._succeed(self._job, self.process, result)
+
+    def fail(self, error: BaseException | str, traceback: list[str] | None = None) -> None:
+        self._manager._finish_failed(self._job, error, traceback)
