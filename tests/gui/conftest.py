@@ -28,9 +28,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is alive its event loop counts as
+# running in the main thread, so asyncio tests (pytest-asyncio, asyncio.run) collected
+# after the browser tests would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium for the whole session."""
+    """One headless Chromium per test module (closed before the next module runs)."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
