@@ -86,6 +86,12 @@ def _origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
     return parsed.scheme, parsed.host, parsed.port
 
 
+def _path_segment(value: str) -> str:
+    """``value`` quoted as one path segment; "." and ".." too (else URLs drop them)."""
+    quoted = quote(str(value), safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
+
+
 def _as_list(value: Strings) -> list[str]:
     if value is None:
         return []
@@ -170,7 +176,7 @@ class ClientCore:
 
     def url(self, *segments: str) -> str:
         """The absolute URL of an endpoint below the server URL, path segments quoted."""
-        return "/".join([self._base, *(quote(str(s), safe="") for s in segments)]) + (
+        return "/".join([self._base, *(_path_segment(s) for s in segments)]) + (
             "" if segments else "/"
         )
 

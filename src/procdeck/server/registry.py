@@ -24,6 +24,7 @@ import types
 import typing
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from jsonschema import Draft202012Validator
@@ -37,6 +38,8 @@ from procdeck.server.schema import to_openapi_schema, to_validation_schema
 __all__ = ["InputProblem", "ProcessRegistry", "RegisteredProcess"]
 
 DEFAULT_JOB_CONTROL = ("async-execute", "dismiss")
+MAX_PROBLEMS = 100
+"""Checking an execute request stops after this many problems (bounded time and answer)."""
 RETURN_VALUE = "return_value"
 _DESCRIPTION_KEYS = frozenset(
     {"title", "description", "minOccurs", "maxOccurs", "keywords", "metadata", "schema"}
@@ -165,6 +168,8 @@ class RegisteredProcess:
         kwargs: dict[str, Any] = {}
         specs = self._inputs
         for name, raw in inputs.items():
+            if len(problems) >= MAX_PROBLEMS:
+                break  # a hostile request must not cost unbounded time or answer size
             spec = specs.get(name)
             if spec is None:
                 problems.append(InputProblem(name, "not an input of this process"))
@@ -200,6 +205,8 @@ class RegisteredProcess:
                 return _INVALID
             before = len(problems)
             for index, value in enumerate(values):
+                if len(problems) - before >= MAX_PROBLEMS:
+                    break
                 self._validate(name, spec, value, problems, prefix=f"{name}.{index}")
             return values if len(problems) == before else _INVALID
         value = spec.unwrap_value(raw)
@@ -221,7 +228,7 @@ class RegisteredProcess:
     def _validate(
         name: str, spec: _InputSpec, value: Any, problems: list[InputProblem], prefix: str
     ) -> None:
-        for error in spec.validator.iter_errors(value):
+        for error in islice(spec.validator.iter_errors(value), MAX_PROBLEMS):
             where = ".".join(str(p) for p in (prefix, *error.absolute_path))
             problems.append(InputProblem(name, error.message, where))
 

@@ -299,10 +299,8 @@ def install_security(app: Any, settings: SecuritySettings) -> None:
     app.state.security = settings
     app.add_middleware(RequestGuard, settings=settings)
     if settings.cors_origins:
-        from starlette.middleware.cors import CORSMiddleware
-
         app.add_middleware(
-            CORSMiddleware,
+            _cors_middleware(),
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
             allow_headers=["Authorization", "Content-Type", "Prefer", "Accept"],
@@ -325,3 +323,23 @@ def parse_size(text: str) -> int:
     if size < 1:
         raise ValueError(f"the size must be at least 1 byte, not {text!r}")
     return size
+
+
+def _cors_middleware() -> type:
+    """Starlette's CORS middleware, refusing preflights with a problem document, not text."""
+    from starlette.middleware.cors import CORSMiddleware
+    from starlette.responses import Response
+
+    class ProblemCORSMiddleware(CORSMiddleware):
+        def preflight_response(self, request_headers: Any) -> Response:
+            response = super().preflight_response(request_headers)
+            if response.status_code < 400:
+                return response
+            reason = bytes(response.body).decode("utf-8", "replace")
+            body, _ = _problem(response.status_code, "Bad Request",
+                               f"{reason}: this origin, method or header is not allowed")
+            headers = {k: v for k, v in response.headers.items()
+                       if k.lower() not in ("content-type", "content-length")}
+            return Response(body, response.status_code, headers, media_type=PROBLEM_JSON)
+
+    return ProblemCORSMiddleware

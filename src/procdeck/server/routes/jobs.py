@@ -135,7 +135,7 @@ async def get_jobs(
         if unknown:
             raise ProblemError(
                 400, "Invalid request",
-                f"Unknown status value(s) {unknown}; use {sorted(STATES)}",
+                f"Unknown status value(s) {str(unknown)[:300]}; use {sorted(STATES)}",
             )
     types = _split(type)
     base = base_url(request)

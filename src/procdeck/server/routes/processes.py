@@ -17,7 +17,7 @@ from procdeck.server.errors import (
     problem_response,
 )
 from procdeck.server.jobs import DISMISSED, SUCCESSFUL, Job, JobManager
-from procdeck.server.registry import RegisteredProcess
+from procdeck.server.registry import MAX_PROBLEMS, InputProblem, RegisteredProcess
 from procdeck.server.routes._responses import json_response, link, problem
 from procdeck.server.security import DEFAULT_MAX_JSON_DEPTH, check_json_depth
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
@@ -98,7 +98,7 @@ def _parse_request(body: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> dict
     if unknown:
         raise ProblemError(
             400, "Invalid request",
-            f"Unknown member(s) {sorted(unknown)} in the execute request; "
+            f"Unknown member(s) {_short(str(sorted(unknown)))} in the execute request; "
             "inputs go under 'inputs'",
         )
     if not isinstance(document.get("inputs", {}), dict):
@@ -106,6 +106,23 @@ def _parse_request(body: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> dict
     if document.get("response", "raw") not in ("raw", "document"):
         raise ProblemError(400, "Invalid request", "'response' must be 'raw' or 'document'")
     return document
+
+
+_MESSAGE_LIMIT = 300
+
+
+def _short(text: str) -> str:
+    # jsonschema quotes the whole bad value: a huge value must not make a huge answer
+    return text if len(text) <= _MESSAGE_LIMIT else text[:_MESSAGE_LIMIT] + "..."
+
+
+def _invalid_inputs(problems: list[InputProblem]) -> ProblemError:
+    """The 400 naming every bad input (each message shortened, at most MAX_PROBLEMS)."""
+    errors = [{k: _short(v) for k, v in p.to_dict().items()} for p in problems[:MAX_PROBLEMS]]
+    detail = "; ".join(f"{e['path']}: {e['message']}" for e in errors)
+    if len(problems) >= MAX_PROBLEMS:
+        detail += f"; (checking stopped after {MAX_PROBLEMS} problems)"
+    return ProblemError(400, "Invalid inputs", detail, type=INVALID_INPUT, errors=errors)
 
 
 def _check_outputs(process: RegisteredProcess, outputs: Any) -> list[str] | None:
@@ -116,7 +133,7 @@ def _check_outputs(process: RegisteredProcess, outputs: Any) -> list[str] | None
     unknown = sorted(set(outputs) - set(process.output_ids))
     if unknown:
         raise ProblemError(
-            400, "Invalid outputs", f"Unknown output(s) {unknown}; "
+            400, "Invalid outputs", f"Unknown output(s) {_short(str(unknown))}; "
             f"process {process.id!r} has {list(process.output_ids)}", type=INVALID_INPUT,
         )
     return list(outputs)
@@ -174,10 +191,7 @@ async def execute_process(processID: str, request: Request) -> Response:
     document = _parse_request(body, request.app.state.security.max_json_depth)
     kwargs, problems = process.prepare(document.get("inputs") or {})
     if problems:
-        raise ProblemError(
-            400, "Invalid inputs", "; ".join(str(p) for p in problems),
-            type=INVALID_INPUT, errors=[p.to_dict() for p in problems],
-        )
+        raise _invalid_inputs(problems)
     selected = _check_outputs(process, document.get("outputs"))
     manager = state.manager
     job = manager.submit(process, kwargs, body.decode("utf-8", "replace") if body.strip() else "{}")
