@@ -305,3 +305,16 @@ def test_serve_refuses_bad_executor_options(args: list[str], message: str) -> No
     result = CliRunner().invoke(cli_app, ["serve", "--store", ":memory:", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_a_job_the_dask_executor_cannot_submit_fails_at_once() -> None:
+    pytest.importorskip("distributed")
+    from procdeck.server.dask_executor import DaskExecutor
+
+    run = RecordingRun("double", {"x": 1})
+    DaskExecutor().submit(run)  # never started: no client to submit with
+    [(kind, message)] = run.calls
+    assert kind == "fail"
+    assert message == (
+        "The job could not be submitted to Dask: RuntimeError: the Dask executor is not started"
+    )

@@ -47,6 +47,8 @@ from pathlib import Path
 from typing import Any
 
 import cloudpickle
+import dask
+import distributed
 from distributed import Client, Future, LocalCluster, get_worker
 
 from procdeck.server.context import JobContext, JobDismissed
@@ -201,6 +203,7 @@ class DaskExecutor(JobExecutor):
         self._token = uuid.uuid4().hex[:8]
         self._topic = f"procdeck-jobs-{self._token}"
         self._client: Client | None = None
+        self._address: str | None = scheduler
         self._cluster: LocalCluster | None = None
         self._control: ThreadPoolExecutor | None = None
         self._jobs: dict[str, _Submitted] = {}
@@ -218,7 +221,7 @@ class DaskExecutor(JobExecutor):
     @property
     def scheduler_address(self) -> str | None:
         """The scheduler this executor submits to (after :meth:`start`)."""
-        return None if self._client is None else self._client.scheduler.address
+        return self._address
 
     def start(self) -> None:
         if self._client is not None:
@@ -226,12 +229,15 @@ class DaskExecutor(JobExecutor):
         address = self.scheduler
         try:
             if address is None:
-                self._cluster = LocalCluster(
-                    n_workers=self._local_workers,
-                    threads_per_worker=1,
-                    processes=True,
-                    dashboard_address=self._dashboard_address,
-                )
+                # Jobs are long tasks: a queued one should wait on the scheduler for the
+                # first free worker, not in the queue of a busy one (Dask's default 1.1).
+                with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):
+                    self._cluster = LocalCluster(
+                        n_workers=self._local_workers,
+                        threads_per_worker=1,
+                        processes=True,
+                        dashboard_address=self._dashboard_address,
+                    )
                 address = self._cluster.scheduler_address
             client = Client(address, timeout=self._connect_timeout, set_as_default=False)
         except (OSError, TimeoutError, RuntimeError) as exc:
@@ -241,6 +247,7 @@ class DaskExecutor(JobExecutor):
             where = f"the Dask scheduler at {address}" if address else "a local Dask cluster"
             raise ClusterUnavailable(f"cannot reach {where}: {exc}") from exc
         self._client = client
+        self._address = client.scheduler.address
         self.workers = sum(client.nthreads().values()) or self.workers
         self._control = ThreadPoolExecutor(1, thread_name_prefix="procdeck-dask")
         client.subscribe_topic(self._topic, self._on_job_event)
@@ -257,15 +264,14 @@ class DaskExecutor(JobExecutor):
             return
         futures = [entry.future for entry in entries if entry.future is not None]
         try:
-            if futures and wait:
-                from distributed import wait as wait_for
-
-                wait_for(futures, timeout=timeout)
-            for topic in (self._topic, "all"):
-                client.unsubscribe_topic(topic)
-            if futures:
-                client.cancel(futures, reason="the server stopped")
-        except Exception:  # the cluster may be gone already: still close what we hold
+            if client.status == "running":  # else the scheduler is gone: nothing to tell it
+                if futures and wait:
+                    distributed.wait(futures, timeout=timeout)
+                for topic in (self._topic, "all"):
+                    client.unsubscribe_topic(topic)
+                if futures:
+                    client.cancel(futures, reason="the server stopped")
+        except Exception:  # the cluster may be going away meanwhile: still close what we hold
             log.warning("cancelling Dask tasks at shutdown failed", exc_info=True)
         finally:
             client.close(timeout=timeout or 5)
@@ -298,9 +304,16 @@ class DaskExecutor(JobExecutor):
         )
         with self._lock:
             self._jobs[run.job_id] = entry  # before submitting: its events may come at once
-        # Pickled here (functions by reference, like Dask does) and loaded only by the worker.
-        pickled = cloudpickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-        future = self.client.submit(run_on_worker, pickled, key=entry.key, pure=False)
+        try:
+            # Pickled here (functions by reference, like Dask) and loaded only by the worker.
+            pickled = cloudpickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+            future = self.client.submit(run_on_worker, pickled, key=entry.key, pure=False)
+        except Exception as exc:  # unpicklable inputs, a closed client: the job must not hang
+            with self._lock:
+                self._jobs.pop(run.job_id, None)
+            run.fail(f"The job could not be submitted to Dask: {type(exc).__name__}: {exc}",
+                     traceback.format_exception(exc))
+            return
         entry.future = future
         future.add_done_callback(partial(self._finished, run.job_id))
 
@@ -403,7 +416,13 @@ class DaskExecutor(JobExecutor):
             exc, tb = future.exception(), future.traceback()
             run.fail(_task_error(exc), traceback.format_tb(tb) if tb is not None else None)
         elif not entry.stopping:  # cancelled, but not by us: e.g. the scheduler went away
-            run.fail("The job's Dask task was cancelled (has the scheduler gone away?)")
+            run.fail(self._cancelled_elsewhere())
+
+    def _cancelled_elsewhere(self) -> str:
+        client = self._client
+        if client is None or client.status != "running":
+            return f"The connection to the Dask scheduler at {self._address} was lost"
+        return "The job's Dask task was cancelled outside this server"
 
     @staticmethod
     def _record(run: JobRun, outcome: tuple[Any, ...]) -> None:
