@@ -49,8 +49,8 @@ def burn_cpu(seconds: float = 0.2) -> int:
     return spins
 
 
-def machine() -> str:
-    """CPU model, cores, Python, OS and Dask version, for the record."""
+def machine(load: float) -> str:
+    """CPU model, cores, load average, Python, OS and Dask version, for the record."""
     model = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -61,7 +61,6 @@ def machine() -> str:
         pass
     import distributed
 
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (f"{model}, {os.cpu_count()} cores (load {load:.1f} at start), "
             f"Python {platform.python_version()}, {platform.system()} {platform.release()}, "
             f"dask.distributed {distributed.__version__}")
@@ -145,12 +144,13 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=30, help="single-job latencies")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
+    load = os.getloadavg()[0]  # other work on the machine skews every figure: say how much
     results = {name: bench(name, args.workers, args.jobs, args.cpu_jobs, args.samples)
                for name in ("threads", "dask")}
 
     n = args.workers
     print(f"procdeck executor benchmark, {dt.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}")
-    print(f"machine: {machine()}")
+    print(f"machine: {machine(load)}")
     print(f"executors: a pool of {n} threads vs a Dask LocalCluster of {n} single-threaded "
           f"worker processes (started by procdeck serve --executor dask --workers {n})")
     ideal_sleep = args.jobs * 0.2 / n
