@@ -282,3 +282,34 @@ def wait_for(condition: Callable[[], bool], timeout: float = 20.0) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.02)
+
+
+def test_a_bug_in_a_tick_or_a_view_does_not_end_the_loop(client: Client) -> None:
+    finished_job(client)
+    poller = JobPoller(client, fast_interval=0.05, slow_interval=0.05, max_backoff=0.1)
+    broken = {"tick": True}
+    original = client.get_jobs
+
+    def get_jobs(**kwargs):
+        if broken["tick"]:
+            raise ValueError("boom")
+        return original(**kwargs)
+
+    def broken_view(diff: JobDiff) -> None:
+        raise RuntimeError("a view failed")
+
+    client.get_jobs = get_jobs  # type: ignore[method-assign]
+    poller.subscribe(broken_view)
+    seen: list[JobDiff] = []
+    poller.subscribe(seen.append)
+    poller.start()
+    try:
+        wait_for(lambda: bool(poller.error) and "internal error (boom)" in poller.error)
+        assert poller.running
+        broken["tick"] = False
+        wait_for(lambda: poller.error is None and bool(seen))
+        assert poller.running, "the failing view did not stop the updates"
+        assert len(seen[0].new) == 1
+    finally:
+        poller.stop()
+        del client.get_jobs

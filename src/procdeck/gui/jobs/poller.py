@@ -561,6 +561,11 @@ class JobPoller(param.Parameterized):
         try:
             await self.atick()
         except Exception as exc:
+            if isinstance(exc, RuntimeError) and "shutdown" in str(exc):
+                # The loop's thread pool is gone (server or interpreter shutting down).
+                log.info("job poller stops: %s", exc)
+                self._stopping = True
+                return
             # A bug must not kill the loop: show it, back off, try again.
             log.exception("job poller tick failed")
             self._failures += 1
