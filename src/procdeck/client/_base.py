@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from types import ModuleType
 from typing import Any
 
@@ -37,9 +38,8 @@ def notebook_module() -> ModuleType:
         raise ImportError(
             f"the procdeck app needs Panel, which is not installed: {GUI_HINT}"
         ) from exc
-    from procdeck.gui import notebook
-
-    return notebook
+    # import_module looks in sys.modules first, where the package attribute may be stale
+    return importlib.import_module("procdeck.gui.notebook")
 
 
 class ClientBase:
