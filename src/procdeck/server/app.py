@@ -150,11 +150,39 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             operation.get("responses", {}).pop("422", None)
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
+    _parameter_examples(schema, {
+        "processID": [process.id for process in app.state.procdeck.registry],
+        "jobId": ["job_0", "job_1"],
+    })
     settings: SecuritySettings = app.state.security
     document_problems(schema, token_required=settings.token is not None,
                       public_paths=PUBLIC_PATHS)
     app.openapi_schema = schema
     return schema
+
+
+def _parameter_examples(schema: dict[str, Any], examples: dict[str, list[str]]) -> None:
+    """Tidy parameter schemas and give path parameters example values.
+
+    A query parameter is absent or a value, never JSON null: FastAPI's
+    ``anyOf: [X, {type: null}]`` for optional parameters becomes ``X``
+    (keeping the other keys, e.g. an ``items`` enum given as schema extra).
+    Examples let /docs pre-fill real ids and fuzzers reach real resources.
+    """
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                parameter_schema = parameter.setdefault("schema", {})
+                variants = parameter_schema.get("anyOf")
+                if variants and {"type": "null"} in variants:
+                    rest = [v for v in variants if v != {"type": "null"}]
+                    if len(rest) == 1:
+                        extra = {k: v for k, v in parameter_schema.items() if k != "anyOf"}
+                        parameter_schema.clear()
+                        parameter_schema.update({**rest[0], **extra})
+                values = examples.get(parameter.get("name"))
+                if values and parameter.get("in") == "path":
+                    parameter_schema["examples"] = values
 
 
 def load_registry(modules: Sequence[str] | None) -> ProcessRegistry:

@@ -36,6 +36,7 @@ from procdeck.server.state import ServerState, StateDep, base_url, state_of
 
 router = APIRouter(tags=["Jobs"])
 
+_STATUS_VALUES = ["accepted", "running", "successful", "failed", "dismissed"]
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 
@@ -109,13 +110,19 @@ async def get_jobs(
     processID: Annotated[
         list[str] | None, Query(description="Only jobs of these processes")
     ] = None,
-    status: Annotated[list[str] | None, Query(description="Only jobs in these states")] = None,
+    status: Annotated[
+        list[str] | None,
+        Query(description="Only jobs in these states (repeat, or separate with commas)",
+              json_schema_extra={"items": {"type": "string", "enum": _STATUS_VALUES}}),
+    ] = None,
     type: Annotated[
         list[str] | None, Query(description="Only jobs of these types (all are `process`)")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Jobs per page")] = DEFAULT_LIMIT,
     after: Annotated[
-        str | None, Query(description="Continue after this job id (from the `next` link)")
+        str | None,
+        Query(description="Continue after this job id (from the `next` link)",
+              pattern=r"^(job_)?[0-9]{1,18}$"),
     ] = None,
     datetime: Annotated[
         str | None,
@@ -129,7 +136,8 @@ async def get_jobs(
     ] = None,
 ) -> Response:
     """The jobs, oldest first, filtered by process, status and type; ``next`` links page on."""
-    statuses = _split(status)
+    # Exact values only (no blanks, no padding): what the document's enum says.
+    statuses = [part for value in status for part in value.split(",")] if status else None
     if statuses:
         unknown = sorted(set(statuses) - STATES)
         if unknown:
