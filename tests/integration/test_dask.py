@@ -35,6 +35,7 @@ PROBE_MODULE = '''
 
 import os
 import time
+from typing import Any
 
 from procdeck.server import JobContext, ProcessRegistry
 
@@ -67,6 +68,14 @@ def count_starts(ctx: JobContext, seconds: float = 30.0) -> int:
         time.sleep(0.05)
         ctx.report(message="counting")
     return os.getpid()
+
+
+@registry.process(id="unpicklable_result")
+def unpicklable_result() -> Any:
+    """Returns something that cannot travel back from the worker."""
+    import threading
+
+    return threading.Lock()
 '''
 
 SERVER_ONLY_MODULE = '''
@@ -256,6 +265,14 @@ def test_a_function_the_workers_cannot_import_fails_its_job_clearly(client: Clie
     assert job.status == JobStatus.FAILED
     assert job.message.startswith("The job cannot be loaded on the Dask worker tcp://")
     assert "ModuleNotFoundError: No module named 'server_only'" in job.message
+
+
+def test_a_result_that_cannot_travel_back_fails_its_job(client: Client) -> None:
+    job_id = execute(client, "unpicklable_result")
+    job = wait_until(client, job_id, final)
+    assert job.status == JobStatus.FAILED
+    assert job.message.startswith("Fetching the job's result from Dask failed: TypeError")
+    assert "lock" in job.message
 
 
 # --- dismiss ----------------------------------------------------------------------------

@@ -278,15 +278,10 @@ class DaskExecutor(JobExecutor):
             if cluster is not None:
                 cluster.close(timeout=timeout or 10)
 
-    def describe(self) -> str:
-        where = (
-            f"local cluster at {self.scheduler_address}" if self._cluster is not None
-            else f"scheduler {self.scheduler_address or self.scheduler}"
-        )
-        text = f"dask ({where}, {self.workers} worker threads"
-        if self._client is not None and self._client.dashboard_link:
-            text += f", dashboard {self._client.dashboard_link}"
-        return text + ")"
+    @property
+    def dashboard_link(self) -> str | None:
+        """The cluster's dashboard URL, if it has one (after :meth:`start`)."""
+        return None if self._client is None else self._client.dashboard_link
 
     # -- jobs -------------------------------------------------------------------------
 
@@ -316,6 +311,8 @@ class DaskExecutor(JobExecutor):
             return
         entry.future = future
         future.add_done_callback(partial(self._finished, run.job_id))
+        if entry.stopping:  # dismissed while we were submitting
+            self._later(self._cancel_now, entry, "dismissed")
 
     def cancel(self, job_id: str) -> None:
         entry = self._jobs.get(job_id)
@@ -336,8 +333,8 @@ class DaskExecutor(JobExecutor):
     def _pin(self, entry: _Submitted, worker: str) -> None:
         # Run only by the control thread, which holds ``entry`` (and so its future): the
         # scheduler still knows the task, even if it finished meanwhile.
-        if entry.stopping or self._client is None:
-            return
+        if entry.stopping or self._client is None or entry.future is None or entry.future.done():
+            return  # a quick job may be over before its pin: nothing left to protect
         client = self._client
         client.sync(client.scheduler.set_restrictions, worker={entry.key: [worker]})
 
@@ -384,7 +381,9 @@ class DaskExecutor(JobExecutor):
             return
         worker = message.get("worker")
         gone = "left" if message.get("expected") else "died"
-        for entry in list(self._jobs.values()):
+        with self._lock:
+            entries = list(self._jobs.values())
+        for entry in entries:
             if entry.worker != worker or entry.stopping:
                 continue
             entry.worker = None
@@ -442,5 +441,5 @@ def _task_error(exc: BaseException | None) -> str:
     name = type(exc).__name__ if exc is not None else "Error"
     if name == "KilledWorker":
         return f"Dask workers died while running the job: {exc}"
-    # e.g. the function is not importable on the worker (ModuleNotFoundError)
+    # e.g. an unpicklable return value, or a scheduler without procdeck installed
     return f"The job's Dask task failed: {name}: {exc}"

@@ -105,10 +105,6 @@ class JobExecutor(ABC):
     def shutdown(self, wait: bool = False, timeout: float | None = None) -> None:
         """Stop taking jobs; with ``wait``, wait (up to ``timeout``) for running ones."""
 
-    def describe(self) -> str:
-        """A short description for the server's start-up line."""
-        return f"{type(self).__name__} ({self.workers} workers)"
-
 
 def context_for(run: JobRun) -> JobContext:
     """The :class:`JobContext` of a job running in this process, wired to its callbacks."""
@@ -172,9 +168,6 @@ class ThreadExecutor(JobExecutor):
         if wait:
             for thread in threads:
                 thread.join(timeout)
-
-    def describe(self) -> str:
-        return f"threads ({self.workers} workers)"
 
     def _work(self) -> None:
         while True:
