@@ -20,6 +20,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     RootModel,
     SerializationInfo,
     SerializerFunctionWrapHandler,
@@ -425,9 +426,22 @@ class JobResults(RootModel[dict[str, Any]]):
     """The results of a job: output id -> inline value, qualified value or link.
 
     Behaves like a read-only mapping; :meth:`value` unwraps qualified values.
+    In a notebook the results show with one viewer per output (as in the app),
+    each with the Python line that fetches it.
     """
 
     root: dict[str, Any] = Field(default_factory=dict)
+    _job_id: str | None = PrivateAttr(default=None)
+
+    @property
+    def job_id(self) -> str | None:
+        """The job these results belong to, when the client fetched them."""
+        return self._job_id
+
+    def for_job(self, job_id: str | None) -> JobResults:
+        """Remember which job these results belong to (for display); returns ``self``."""
+        self._job_id = job_id
+        return self
 
     def __getitem__(self, key: str) -> Any:
         return self.root[key]
@@ -466,6 +480,14 @@ class JobResults(RootModel[dict[str, Any]]):
 
     def _repr_json_(self) -> tuple[dict[str, Any], dict[str, Any]]:
         return self.to_dict(), {"expanded": True, "root": "JobResults"}
+
+    def _repr_mimebundle_(
+        self, include: Any = None, exclude: Any = None
+    ) -> dict[str, Any]:
+        # Panel-free renderer shared with the app's result viewers; imported only on display.
+        from procdeck.gui.results.notebook import results_mimebundle
+
+        return results_mimebundle(self, self._job_id)
 
 
 class ApiError(OGCModel):
