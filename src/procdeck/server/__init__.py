@@ -24,12 +24,14 @@ _LAZY = {
     "JobDismissed": "procdeck.server.context",
     "JobExecutor": "procdeck.server.executors",
     "ThreadExecutor": "procdeck.server.executors",
+    "DaskExecutor": "procdeck.server.dask_executor",
     "JobStore": "procdeck.server.store",
     "JobManager": "procdeck.server.jobs",
     "ServerProcess": "procdeck.server.testing",
 }
 
 __all__ = [
+    "DaskExecutor",
     "InputProblem",
     "JobContext",
     "JobDismissed",
