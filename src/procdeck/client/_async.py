@@ -111,6 +111,9 @@ class AsyncClient(ClientBase):
                 step = flow.send(reply)
         except StopIteration as stop:
             return stop.value
+        except ClientError as error:
+            self._core.scrub(error)  # a server may echo the token back: never pass it on
+            raise
         finally:
             flow.close()
 

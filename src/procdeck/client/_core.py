@@ -34,8 +34,9 @@ from procdeck.client._responses import (
     read_json,
     where,
 )
-from procdeck.client.config import ClientConfig
+from procdeck.client.config import MASK, ClientConfig
 from procdeck.client.errors import (
+    ClientError,
     InvalidRequestError,
     InvalidResponseError,
     JobFailedError,
@@ -45,6 +46,7 @@ from procdeck.client.errors import (
     WaitTimeoutError,
 )
 from procdeck.models import (
+    ApiError,
     ConformanceDeclaration,
     JobInfo,
     JobList,
@@ -75,10 +77,15 @@ DateTimeFilter = str | datetime | tuple[datetime | str | None, datetime | str | 
 
 @dataclass(slots=True)
 class _LocalJob:
-    """A job the server ran synchronously: its status and results live in the client."""
+    """A job the server ran synchronously: its status and results live in the client.
+
+    ``on_server``: the server named the job (``Location``), so it is listed and
+    dismissed there too; otherwise its id is the client's own (``sync-...``).
+    """
 
     info: JobInfo
     results: JobResults
+    on_server: bool = False
 
 
 def _origin(url: str | httpx.URL) -> tuple[str, str, int | None]:
@@ -169,8 +176,28 @@ class ClientCore:
         self._headers = {"Accept": _JSON, "User-Agent": f"procdeck/{__version__}"}
         token = config.access_token.get_secret_value() if config.access_token else None
         self._auth = {"Authorization": f"Bearer {token}"} if token else {}
+        self._token = token
         self._local_jobs: dict[str, _LocalJob] = {}
+        self._only_outputs: dict[str, str | None] = {}  # process id -> its only output id
         self._lock = threading.Lock()
+
+    def scrub(self, error: ClientError) -> None:
+        """Mask the access token wherever it shows in ``error`` (a server may echo it back)."""
+        token = self._token
+        if not token:
+            return
+
+        def clean(value: Any) -> Any:
+            return value.replace(token, MASK) if isinstance(value, str) else value
+
+        error.args = tuple(clean(arg) for arg in error.args)
+        for name in ("message", "url", "type", "title", "detail", "instance", "traceback"):
+            setattr(error, name, clean(getattr(error, name, None)))
+        if error.problem is not None:
+            text = error.problem.model_dump_json(by_alias=True)
+            escaped = json.dumps(token)[1:-1]
+            if escaped in text:
+                error.problem = ApiError.model_validate_json(text.replace(escaped, MASK))
 
     # -- building requests ------------------------------------------------------------------
 
@@ -235,7 +262,9 @@ class ClientCore:
         """``GET /processes/{id}``: one process description."""
         call = self.call("GET", self.url("processes", process_id))
         response = yield call
-        return self._document(call, response, ProcessDescription, NoSuchProcessError)
+        description = self._document(call, response, ProcessDescription, NoSuchProcessError)
+        self._remember_outputs(process_id, description)
+        return description
 
     # -- execution --------------------------------------------------------------------------
 
@@ -245,7 +274,9 @@ class ClientCore:
         201 (or 200/202 with a status document): the job's status, with the id
         taken from ``Location`` when the body lacks it or is empty. 200 with
         results, or 204 with ``Link`` headers: the server ran the job
-        synchronously; the results are kept here under a synthetic job id.
+        synchronously; the results are kept here, under the server's job id
+        when ``Location`` names one (else a synthetic ``sync-...`` id), keyed
+        by output id (a raw value goes under the process's only output).
         """
         document = request_document(request)
         call = self.call(
@@ -256,17 +287,17 @@ class ClientCore:
         )
         response = yield call
         raise_for_status(call, response, NoSuchProcessError)
-        return self._execution_outcome(call, response, process_id, document)
+        return (yield from self._execution_outcome(call, response, process_id, document))
 
     def _execution_outcome(
         self, call: Call, response: httpx.Response, process_id: str, document: dict[str, Any]
-    ) -> JobInfo:
+    ) -> Flow[JobInfo]:
         location_id = job_id_from_location(response.headers.get("location"))
         if response.status_code == 204:
-            return self._keep_local_results(process_id, link_results(response))
+            return self._keep_local_results(process_id, link_results(response), location_id)
         if response.status_code == 200 and not _is_status_answer(response, location_id):
-            results = self._sync_results(call, response, document)
-            return self._keep_local_results(process_id, results)
+            results = yield from self._sync_results(call, response, process_id, document)
+            return self._keep_local_results(process_id, results, location_id)
         data = self._status_document(call, response, location_id)
         if not any(key in data for key in ("jobID", "jobId", "id")) and location_id:
             data["jobID"] = location_id
@@ -313,18 +344,64 @@ class ClientCore:
             )
         return data
 
-    @staticmethod
-    def _sync_results(call: Call, response: httpx.Response, document: dict[str, Any]) -> JobResults:
-        outputs = document.get("outputs") or {}
-        return body_results(call, response, next(iter(outputs)) if len(outputs) == 1 else None)
+    def _sync_results(
+        self, call: Call, response: httpx.Response, process_id: str, document: dict[str, Any]
+    ) -> Flow[JobResults]:
+        """The results of a synchronous answer, keyed by output id.
 
-    def _keep_local_results(self, process_id: str, results: JobResults) -> JobInfo:
+        A results document (``response: document``, or an object keyed by the
+        process's outputs) is taken as is; a raw value goes under the requested
+        output, else under the process's only output (from its description),
+        else under ``result``.
+        """
+        if document.get("response") == "document":
+            return body_results(call, response)
+        outputs = document.get("outputs") or {}
+        if len(outputs) == 1:
+            output_id: str | None = next(iter(outputs))
+        else:
+            output_id = yield from self._only_output(process_id)
+        if output_id is None:
+            return body_results(call, response)
+        results = body_results(call, response, output_id)
+        if not results or set(results) == {output_id}:
+            return results
+        # A JSON object whose keys are not the output id: the raw value of that output.
+        return JobResults({output_id: read_json(call, response, "results")})
+
+    def _only_output(self, process_id: str) -> Flow[str | None]:
+        """The id of the process's only output, or None (several, none, or no description).
+
+        From a description this client read before, else from a fresh one.
+        """
+        with self._lock:
+            if process_id in self._only_outputs:
+                return self._only_outputs[process_id]
+        call = self.call("GET", self.url("processes", process_id))
+        try:
+            response = yield call
+            description = self._document(call, response, ProcessDescription)
+        except ClientError:
+            return None  # results are never lost over this: they keep the generic key
+        return self._remember_outputs(process_id, description)
+
+    def _remember_outputs(self, process_id: str, description: ProcessDescription) -> str | None:
+        outputs = description.outputs or {}
+        only = next(iter(outputs)) if len(outputs) == 1 else None
+        with self._lock:
+            self._only_outputs[process_id] = only
+        return only
+
+    def _keep_local_results(
+        self, process_id: str, results: JobResults, server_job_id: str | None = None
+    ) -> JobInfo:
         now = datetime.now(UTC)
         info = JobInfo(
-            jobID=f"{_SYNC_JOB_PREFIX}{uuid.uuid4().hex[:16]}",
+            jobID=server_job_id or f"{_SYNC_JOB_PREFIX}{uuid.uuid4().hex[:16]}",
             processID=process_id,
             status=JobStatus.SUCCESSFUL,
-            message="Run synchronously by the server; results kept by the client",
+            message="Run synchronously by the server"
+            + ("" if server_job_id else "; results kept by the client"),
             created=now,
             started=now,
             finished=now,
@@ -332,7 +409,7 @@ class ClientCore:
             progress=100,
         )
         with self._lock:
-            self._local_jobs[info.jobID] = _LocalJob(info, results)
+            self._local_jobs[info.jobID] = _LocalJob(info, results, server_job_id is not None)
         return info
 
     def _local_job(self, job_id: str) -> _LocalJob | None:
@@ -386,10 +463,12 @@ class ClientCore:
         with self._lock:
             local = [entry.info for entry in self._local_jobs.values()]
         wanted_statuses = {str(s) for s in statuses}
+        listed = {job.jobID for job in jobs.jobs}  # the server lists the jobs it named
         extra = [
             info
             for info in local
-            if (not process_ids or info.processID in process_ids)
+            if info.jobID not in listed
+            and (not process_ids or info.processID in process_ids)
             and (not wanted_statuses or str(info.status) in wanted_statuses)
             and (not types or info.type in types)
         ]
@@ -428,11 +507,15 @@ class ClientCore:
         with self._lock:
             local = self._local_jobs.pop(job_id, None)
         if local is not None:
-            return local.info.model_copy(
+            dismissed = local.info.model_copy(
                 update={"status": JobStatus.DISMISSED, "updated": datetime.now(UTC)}
             )
+            if not local.on_server:
+                return dismissed
         call = self.call("DELETE", self.url("jobs", job_id))
         response = yield call
+        if local is not None and response.status_code in (404, 410):
+            return dismissed  # the server forgot it already: gone either way
         raise_for_status(call, response, NoSuchJobError)
         if not response.content.strip():
             return JobInfo(jobID=job_id, status=JobStatus.DISMISSED)

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 
 T = TypeVar("T")
+_SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,13 @@ class Call:
         if not self.params:
             return self.url
         return str(httpx.URL(self.url, params=self.params))
+
+    def __repr__(self) -> str:
+        # Calls show up in tracebacks with locals: never with the access token.
+        headers = {k: "****" if k.lower() in _SECRET_HEADERS else v
+                   for k, v in self.headers.items()}
+        return (f"Call(method={self.method!r}, url={self.url!r}, params={self.params!r}, "
+                f"headers={headers!r}, body={self.body!r})")
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,6 +106,9 @@ class Client(ClientBase):
                 step = flow.send(reply)
         except StopIteration as stop:
             return stop.value
+        except ClientError as error:
+            self._core.scrub(error)  # a server may echo the token back: never pass it on
+            raise
         finally:
             flow.close()
 
