@@ -169,3 +169,5 @@ def test_kill_during_a_storm_of_submissions_loses_no_acknowledged_job(server_fac
         again.stop()
         check_store(store)
     assert len(history) >= KILL_ROUNDS * 20
+    print(f"crash: {KILL_ROUNDS} kill -9 mid-storm, {len(history)} acknowledged jobs, "
+          f"0 lost")  # the figures, with pytest -s
