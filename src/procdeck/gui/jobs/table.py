@@ -351,7 +351,9 @@ class JobTable(Viewer):
 
     # -- header and poller state ------------------------------------------------------------
 
-    def _on_poller_state(self, event: param.parameterized.Event) -> None:
+    def _on_poller_state(self, *_events: param.parameterized.Event) -> None:
+        # Several of the watched parameters change in one update (a recovered tick clears
+        # ``error`` and sets ``connected`` and ``last_update``): they arrive as one batch.
         self._dispatch(self._refresh_state)
 
     def _refresh_state(self) -> None:
