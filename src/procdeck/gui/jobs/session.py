@@ -37,6 +37,9 @@ def document_dispatcher() -> Dispatch:
         return _run_now
 
     def dispatch(callback: Callable[[], Any]) -> None:
+        if doc.session_context is None:
+            return  # the session ended (Bokeh destroyed the document): nothing to show
+
         def guarded() -> None:
             try:
                 callback()
