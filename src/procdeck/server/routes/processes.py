@@ -188,7 +188,8 @@ async def execute_process(processID: str, request: Request) -> Response:
     state = state_of(request)  # no dependency resolution on this hot route
     process = process_or_404(state, processID)
     body = await request.body()
-    document = _parse_request(body, request.app.state.security.max_json_depth)
+    settings = getattr(request.app.state, "security", None)  # absent in a bare router's app
+    document = _parse_request(body, settings.max_json_depth if settings else DEFAULT_MAX_JSON_DEPTH)
     kwargs, problems = process.prepare(document.get("inputs") or {})
     if problems:
         raise _invalid_inputs(problems)
