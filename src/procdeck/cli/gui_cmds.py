@@ -24,6 +24,9 @@ def gui(
     no_browser: Annotated[
         bool, typer.Option("--no-browser", help="Do not open a web browser.")
     ] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for each answer of the server.", min=0.1)
+    ] = 30.0,
 ) -> None:
     """Serve the app (process browser, forms, jobs) for a server; one state per browser tab."""
     from procdeck.gui.serve import serve_app
@@ -32,7 +35,8 @@ def gui(
         typer.echo(f"procdeck app: {url}  (server: {server or 'from configuration'})")
         typer.echo("Press Ctrl-C to stop.")
 
-    serve_app(server, port=port, address=address, show=not no_browser, on_started=announce)
+    serve_app(server, port=port, address=address, show=not no_browser, on_started=announce,
+              timeout=timeout)
 
 
 @app.command()

@@ -157,11 +157,15 @@ class App(pn.viewable.Viewer):
         state.param.watch(self._show_blockers, ["blockers", "executing"])
         state.param.watch(self._show_problem, "problem")
         state.param.watch(self._show_last_job, "last_job")
-        state.connection.param.watch(self._show_connection, ["status", "message", "retry_at"])
+        state.connection.param.watch(self._show_connection,
+                                     ["status", "message", "retry_at", "reason"])
         self.execute_button.on_click(self._on_execute)
         self.retry_button.on_click(self._on_retry)
         self.preview.param.watch(self._on_loaded_file, "loads")
         state.on_job_started(self.jobs.track)
+        # The job poller backs off on its own while the server fails (up to 30 s): when the
+        # connection comes back, poll at once so the table is current without waiting.
+        state.connection.on_recover(self.jobs.wake)
 
     def __panel__(self) -> pn.viewable.Viewable:
         if not self._started:
@@ -207,7 +211,7 @@ class App(pn.viewable.Viewer):
         elif status == ConnectionStatus.OFFLINE:
             wait = monitor.retry_in()
             again = f"retrying in {wait:.0f} s" if wait and wait >= 1 else "retrying…"
-            text = f"Offline: server unreachable, {again}"
+            text = f"Offline: {monitor.reason or 'server unreachable'}, {again}"
         else:
             text = "Connecting…"
         return (
@@ -385,6 +389,10 @@ class _JobsArea:
 
     def select(self, job_id: str) -> None:
         self.details.job_id = job_id
+
+    def wake(self) -> None:
+        """Poll now (the server is back)."""
+        self.poller.wake()
 
     def stop(self) -> None:
         self.poller.stop()

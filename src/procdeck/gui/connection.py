@@ -32,9 +32,12 @@ __all__ = [
     "call_client",
     "describe_error",
     "is_connection_error",
+    "offline_reason",
 ]
 
 T = TypeVar("T")
+
+MAX_REASON = 60  # characters of a server's error title shown in the connection badge
 
 
 class ConnectionStatus:
@@ -83,10 +86,22 @@ def describe_error(error: BaseException) -> tuple[str, str]:
     status = getattr(error, "status", None)
     message = str(error) or type(error).__name__
     if not title:
-        title = f"Error {status}" if status else _humanize(type(error).__name__)
+        # an unusable 200 answer is no "Error 200": name the kind of failure instead
+        title = (f"Error {status}" if isinstance(status, int) and status >= 400
+                 else _humanize(type(error).__name__))
     if not detail:
         detail = message if message != title else ""
     return str(title), str(detail)
+
+
+def offline_reason(error: BaseException) -> str:
+    """A few words on why the server is not usable: unreachable, too slow, or what it answered."""
+    if isinstance(error, RequestTimeoutError):
+        return "no answer in time"
+    if is_connection_error(error):
+        return "server unreachable"
+    title = describe_error(error)[0]  # it answered, but badly: "Error 502", "Invalid response"
+    return title if len(title) <= MAX_REASON else title[: MAX_REASON - 1] + "…"
 
 
 def _humanize(class_name: str) -> str:
@@ -136,6 +151,7 @@ class ConnectionMonitor(param.Parameterized):
     retry_at = param.Number(default=None, allow_None=True, doc="time.monotonic() of next try")
     failures = param.Integer(default=0, doc="Failed probes in a row")
     detail = param.String(default="", doc="What the last failure said")
+    reason = param.String(default="", doc="Short reason while offline, e.g. 'server unreachable'")
 
     def __init__(
         self,
@@ -181,6 +197,7 @@ class ConnectionMonitor(param.Parameterized):
             retry_at=None,
             failures=0,
             detail="",
+            reason="",
         )
         if was_offline:
             for callback in list(self._recover_callbacks):
@@ -200,6 +217,7 @@ class ConnectionMonitor(param.Parameterized):
             retry_at=self._next_probe,
             failures=self.failures + 1,
             detail=detail,
+            reason=offline_reason(error),
         )
 
     def is_due(self) -> bool:

@@ -35,7 +35,9 @@ def _import_views() -> None:
         import_module(module)
 
 
-def _default_client_factory(server_url: str | None, access_token: str | None) -> Callable[[], Any]:
+def _default_client_factory(
+    server_url: str | None, access_token: str | None, timeout: float | None = None
+) -> Callable[[], Any]:
     from procdeck.client import Client
 
     shared: dict[str, Any] = {}
@@ -48,6 +50,8 @@ def _default_client_factory(server_url: str | None, access_token: str | None) ->
                 kwargs["server_url"] = server_url
             if access_token:
                 kwargs["access_token"] = access_token
+            if timeout is not None:
+                kwargs["timeout"] = timeout
             shared["client"] = Client(**kwargs)
         return shared["client"]
 
@@ -63,12 +67,17 @@ def make_server(
     access_token: str | None = None,
     client_factory: Callable[[], Any] | None = None,
     title: str = "procdeck",
+    timeout: float | None = None,
     **kwargs: Any,
 ) -> Any:
-    """Create (not start) the Bokeh/Panel server that serves the app at ``/``."""
+    """Create (not start) the Bokeh/Panel server that serves the app at ``/``.
+
+    ``timeout``: seconds the default client waits for each answer of the server
+    (default: the client's, 30 s); ignored with a ``client_factory``.
+    """
     configure_panel()
     _import_views()
-    factory = client_factory or _default_client_factory(server_url, access_token)
+    factory = client_factory or _default_client_factory(server_url, access_token, timeout)
 
     def session() -> pn.viewable.Viewable:
         configure_panel()
@@ -103,6 +112,7 @@ def serve_app(
     access_token: str | None = None,
     client_factory: Callable[[], Any] | None = None,
     on_started: Callable[[str], None] | None = None,
+    timeout: float | None = None,
     **kwargs: Any,
 ) -> None:
     """Serve the app until Ctrl-C or SIGTERM.
@@ -114,10 +124,11 @@ def serve_app(
         access_token: bearer token for the server.
         client_factory: builds the client each session uses (default: one shared ``Client``).
         on_started: called with the app's URL once it listens.
+        timeout: seconds to wait for each answer of the server (default client only).
     """
     server = make_server(
         server_url, port=port, address=address, show=False, access_token=access_token,
-        client_factory=client_factory, **kwargs,
+        client_factory=client_factory, timeout=timeout, **kwargs,
     )
     url = f"http://{address}:{server.port}/"
     loop = server.io_loop.asyncio_loop
