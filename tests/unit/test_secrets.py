@@ -163,6 +163,22 @@ def test_the_saved_request_and_the_server_log_hold_no_token(live_secured_server)
     assert "POST /processes/primes_between/execution" in server.log()
 
 
+async def test_the_apps_request_holds_no_token(live_secured_server) -> None:
+    pytest.importorskip("panel")
+    from procdeck.gui.app_state import AppState
+
+    url, _ = live_secured_server
+    with Client(url, access_token=TOKEN, timeout=10) as client:
+        state = AppState(client)
+        await state.start()
+        assert await state.select("primes_between") is not None
+        request = state.build_request()
+        assert request["inputs"]  # the request the app shows, copies and saves...
+        state.load_request(json.dumps(request))
+        assert_secret(json.dumps(request), state.request, state.request_filename, repr(state),
+                      state.param.values())  # ...has no token in it
+
+
 def test_the_token_goes_only_to_the_servers_own_origin(make_client) -> None:
     seen: dict[str, str | None] = {}
 
