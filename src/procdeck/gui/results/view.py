@@ -185,7 +185,10 @@ class ResultView(Viewer):
                 frame, disabled=True, pagination="local", page_size=_TABLE_PAGE,
                 show_index=True, sizing_mode="stretch_width", selectable=False,
                 formatters={name: {"type": "plaintext"} for name in ["index", *columns]},
-                titles={"index": "#"}, layout="fit_data_table",
+                # Tabulator puts column titles into the page as HTML: the keys come from
+                # the server, so they go in escaped.
+                titles={"index": "#", **{name: escape(str(name)) for name in columns}},
+                layout="fit_data_table",
             )
         if item.kind == "dataset":
             if item.key in self._summaries:
