@@ -211,15 +211,22 @@ async def test_offline_at_start_recovers_and_loads_processes(server_factory) -> 
 
 
 class ModeClient(Client):
-    """A client that can ask for synchronous execution (``mode``), recording what it was asked."""
+    """procdeck's client (which takes ``mode``), recording the modes it was asked for."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.modes: list[str] = []
 
     def execute_process(self, process_id: str, request: Any = None,  # type: ignore[override]
-                        mode: str = "async") -> Any:
+                        mode: Any = "async") -> Any:
         self.modes.append(mode)
+        return super().execute_process(process_id, request, mode)
+
+
+class AsyncOnlyClient(Client):
+    """A client whose ``execute_process`` cannot ask for a mode (like other OGC clients)."""
+
+    def execute_process(self, process_id: str, request: Any = None) -> Any:  # type: ignore[override]
         return super().execute_process(process_id, request)
 
 
@@ -227,10 +234,16 @@ async def test_execution_mode_is_offered_only_when_client_and_process_allow_both
         live_server: str, client: Client) -> None:
     both = client.get_process("sleep_a_while").model_copy(
         update={"jobControlOptions": ["sync-execute", "async-execute", "dismiss"]})
-    plain = AppState(client)
-    plain.descriptions[both.id] = both
-    await plain.select(both.id)
-    assert not plain.request_options.mode_choice  # procdeck's client always asks async
+    with AsyncOnlyClient(server_url=live_server) as async_only:
+        plain = AppState(async_only)
+        plain.descriptions[both.id] = both
+        await plain.select(both.id)
+        assert not plain.request_options.mode_choice  # this client cannot ask for sync
+
+    real = AppState(client)
+    real.descriptions[both.id] = both
+    await real.select(both.id)
+    assert real.request_options.mode_choice  # procdeck's own client can
 
     with ModeClient(server_url=live_server) as mode_client:
         state = AppState(mode_client)

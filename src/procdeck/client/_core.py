@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -71,6 +71,8 @@ _JSON = "application/json"
 _JSON_OR_ANY = "application/json, */*;q=0.5"
 
 RequestLike = ProcessRequest | Mapping[str, Any] | BaseModel | None
+ExecutionMode = Literal["async", "sync"]
+_EXECUTION_MODES = frozenset({"async", "sync"})
 Strings = str | Iterable[str] | None
 DateTimeFilter = str | datetime | tuple[datetime | str | None, datetime | str | None] | None
 
@@ -268,8 +270,13 @@ class ClientCore:
 
     # -- execution --------------------------------------------------------------------------
 
-    def execute_process(self, process_id: str, request: RequestLike = None) -> Flow[JobInfo]:
-        """``POST /processes/{id}/execution`` asking for asynchronous execution.
+    def execute_process(
+        self, process_id: str, request: RequestLike = None, mode: ExecutionMode = "async"
+    ) -> Flow[JobInfo]:
+        """``POST /processes/{id}/execution``, asking for asynchronous execution by default.
+
+        ``mode="sync"`` sends no ``Prefer: respond-async``, so a process that
+        allows ``sync-execute`` runs synchronously (the standard's default).
 
         201 (or 200/202 with a status document): the job's status, with the id
         taken from ``Location`` when the body lacks it or is empty. 200 with
@@ -278,12 +285,16 @@ class ClientCore:
         when ``Location`` names one (else a synthetic ``sync-...`` id), keyed
         by output id (a raw value goes under the process's only output).
         """
+        if mode not in _EXECUTION_MODES:
+            raise InvalidRequestError(
+                f"execution mode must be one of {sorted(_EXECUTION_MODES)}, not {mode!r}"
+            )
         document = request_document(request)
+        headers = {"Accept": _JSON_OR_ANY}
+        if mode == "async":
+            headers["Prefer"] = "respond-async"
         call = self.call(
-            "POST",
-            self.url("processes", process_id, "execution"),
-            headers={"Prefer": "respond-async", "Accept": _JSON_OR_ANY},
-            body=document,
+            "POST", self.url("processes", process_id, "execution"), headers=headers, body=document
         )
         response = yield call
         raise_for_status(call, response, NoSuchProcessError)
@@ -492,15 +503,15 @@ class ClientCore:
         """``GET /jobs/{id}/results`` (or the results kept from a synchronous run)."""
         local = self._local_job(job_id)
         if local is not None:
-            return local.results
+            return local.results.for_job(job_id)
         call = self.call(
             "GET", self.url("jobs", job_id, "results"), headers={"Accept": _JSON_OR_ANY}
         )
         response = yield call
         raise_for_status(call, response, NoSuchJobError)
         if response.status_code == 204:
-            return link_results(response)
-        return body_results(call, response)
+            return link_results(response).for_job(job_id)
+        return body_results(call, response).for_job(job_id)
 
     def dismiss_job(self, job_id: str) -> Flow[JobInfo]:
         """``DELETE /jobs/{id}``: cancel a running job or remove a finished one."""

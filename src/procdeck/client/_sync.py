@@ -14,6 +14,7 @@ from procdeck.client._core import (
     DEFAULT_MAX_INTERVAL,
     DEFAULT_POLL_INTERVAL,
     DateTimeFilter,
+    ExecutionMode,
     RequestLike,
     Strings,
 )
@@ -130,8 +131,13 @@ class Client(ClientBase):
         """The description of one process (``GET /processes/{process_id}``)."""
         return self._run(self._core.get_process(process_id))
 
-    def execute_process(self, process_id: str, request: RequestLike = None) -> JobInfo:
-        """Start a job (asynchronous execution asked) and return its status.
+    def execute_process(
+        self, process_id: str, request: RequestLike = None, mode: ExecutionMode = "async"
+    ) -> JobInfo:
+        """Start a job and return its status.
+
+        ``mode="async"`` (the default) asks for asynchronous execution;
+        ``mode="sync"`` lets a process that allows ``sync-execute`` run at once.
 
         ``request`` is a :class:`~procdeck.models.ProcessRequest` or a dict;
         keys other than ``inputs/outputs/response/subscriber`` are inputs, so
@@ -139,7 +145,7 @@ class Client(ClientBase):
         runs the job synchronously, the returned status is ``successful`` and
         :meth:`get_job_results` returns the results for its id.
         """
-        return self._run(self._core.execute_process(process_id, request))
+        return self._run(self._core.execute_process(process_id, request, mode))
 
     def get_jobs(
         self,
