@@ -129,7 +129,7 @@ def test_gui_notebook_shows_the_app_a_form_and_results(
     valid = text_of(cell_starting(notebook, 'form.value = {"min_val": 10'))
     assert valid.strip() == "{'min_val': 10, 'max_val': 30} True"
     assert "[11, 13, 17, 19, 23, 29]" in text_of(cell_starting(notebook, "results ="))
-    static = cell_starting(notebook, "from IPython.display import display").outputs
+    static = cell_starting(notebook, "client.get_job_results(scene.jobID)").outputs
     html = "".join(o.data.get("text/html", "") for o in static if "data" in o)
     assert "&lt;xarray.Dataset&gt;" in html and "ndvi" in html and "lst" in html
     assert "xarray.open_dataset(client.get_job_results(" in html
