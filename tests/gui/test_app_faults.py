@@ -13,16 +13,13 @@ a job running and restarted on the same store and port.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Page, expect
+from served_app import ServedApp, assert_no_app_errors
 
 from fault_proxy import FaultProxy
 from procdeck import Client
@@ -33,49 +30,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 TIMEOUT = 20_000  # ms, for expect(); the app probes every 5 s and backs off to at most 10 s
 APP_TIMEOUT = 3.0  # s, the app's client timeout: a "slow" answer takes longer
+APP_OPTIONS = ["--timeout", str(APP_TIMEOUT)]
 NO_RELOAD = "window.__pd_same_page"
-
-
-class AppUnderTest:
-    """``python -m procdeck gui --server URL --timeout T`` on a free port, output in a log."""
-
-    def __init__(self, server_url: str, log_path: Path, timeout: float = APP_TIMEOUT) -> None:
-        self.port = free_port()
-        self.log_path = log_path
-        self.command = [sys.executable, "-m", "procdeck", "gui", "--server", server_url,
-                        "--port", str(self.port), "--no-browser", "--timeout", str(timeout)]
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self, timeout: float = 60.0) -> AppUnderTest:
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(self.command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            assert self._process.poll() is None, f"procdeck gui exited:\n{self.log()}"
-            try:
-                if httpx.get(self.url, timeout=2.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"procdeck gui did not answer:\n{self.log()}")
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 @dataclass
@@ -84,7 +40,7 @@ class Stack:
 
     server: ServerProcess
     proxy: FaultProxy
-    app: AppUnderTest
+    app: ServedApp
     direct: Client  # straight to the real server, past the proxy
 
 
@@ -94,7 +50,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     server = ServerProcess(store=root / "jobs.sqlite", data_dir=root / "data",
                            log_path=root / "server.log").start()
     proxy = FaultProxy(server.url).start()
-    app = AppUnderTest(proxy.url, root / "app.log").start()
+    app = ServedApp(proxy.url, root / "app.log", options=APP_OPTIONS).start()
     direct = Client(server.url)
     try:
         yield Stack(server, proxy, app, direct)
@@ -104,17 +60,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         proxy.stop()
         server.stop()
     assert_no_app_errors(app.log())
-
-
-def assert_no_app_errors(log: str) -> None:
-    """Nothing of procdeck's died on the way: no traceback through its code, no poller bug.
-
-    (Tornado may log a WebSocketClosedError when a test closes its page mid-update:
-    that one is Tornado's and harmless.)
-    """
-    assert "/procdeck/" not in log, log[-3000:]
-    for words in ("internal error", "job poller tick failed", "job view update failed"):
-        assert words not in log, log[-3000:]
 
 
 @pytest.fixture
@@ -271,7 +216,7 @@ def test_server_killed_with_a_job_running_then_restarted(watched_page, server_fa
     """SIGKILL (no goodbye) and a restart on the same store and port, app straight on it."""
     page, watch = watched_page
     server = server_factory(store=tmp_path / "jobs.sqlite")
-    app = AppUnderTest(server.url, tmp_path / "app.log").start()
+    app = ServedApp(server.url, tmp_path / "app.log", options=APP_OPTIONS).start()
     try:
         open_app(page, app.url)
         with Client(server.url) as client:

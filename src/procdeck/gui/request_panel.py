@@ -215,11 +215,11 @@ class RequestOptionsView(pn.viewable.Viewer):
 
 
 _PREVIEW_RENDER = """
-pre.textContent = data.text;
+pre.textContent = data.shown.text;
 """
 
 _PREVIEW_COPY = """
-const text = data.text;
+const text = data.shown.text;
 const done = () => {
   copy.textContent = 'Copied';
   setTimeout(() => { copy.textContent = 'Copy JSON'; }, 1500);
@@ -240,7 +240,7 @@ if (navigator.clipboard && window.isSecureContext) {
 """
 
 _PREVIEW_SAVE = """
-const blob = new Blob([data.text + '\\n'], {type: 'application/json'});
+const blob = new Blob([data.shown.text + '\\n'], {type: 'application/json'});
 const url = URL.createObjectURL(blob);
 const link = document.createElement('a');
 link.href = url;
@@ -275,7 +275,11 @@ class RequestPreview(pn.reactive.ReactiveHTML):
     is seen twice).
     """
 
-    text = param.String(default="{}", doc="The request as pretty JSON")
+    text = param.String(default="{}", precedence=-1, doc="The request as pretty JSON")
+    # What the browser gets: Panel cleans every *string* parameter of a ReactiveHTML as
+    # HTML on its way to the page (``&`` -> ``&amp;``, ``<b>`` dropped), which would corrupt
+    # the JSON shown, copied and saved; a value inside a dict travels untouched.
+    shown = param.Dict(default={"text": "{}"}, doc="``text`` as sent to the browser")
     filename = param.String(default="request.json", doc="Name of the saved file")
     loaded_text = param.String(default="", doc="Text of the last file loaded")
     loaded_name = param.String(default="", doc="Name of the last file loaded")
@@ -300,12 +304,20 @@ class RequestPreview(pn.reactive.ReactiveHTML):
 """
     _scripts = {  # noqa: RUF012 - Panel's declared class attribute
         "render": _PREVIEW_RENDER,
-        "text": _PREVIEW_RENDER,
+        "shown": _PREVIEW_RENDER,
         "copy": _PREVIEW_COPY,
         "save": _PREVIEW_SAVE,
         "pick": _PREVIEW_PICK,
         "read": _PREVIEW_READ,
     }
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__(**params)
+        self._send_text()
+        self.param.watch(self._send_text, "text")
+
+    def _send_text(self, *_: object) -> None:
+        self.shown = {"text": self.text}
 
     def show(self, request: dict[str, Any]) -> None:
         """Display ``request`` (a JSON-able dict)."""
