@@ -36,6 +36,7 @@ __all__ = [
     "ClientConfig",
     "InsecureConfigWarning",
     "default_config_path",
+    "mask_url",
 ]
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:8008"
@@ -51,6 +52,16 @@ _ENV_NAMES = {
     "access_token": ENV_ACCESS_TOKEN,
     "user_name": ENV_USER_NAME,
 }
+
+
+def mask_url(url: str) -> str:
+    """``url`` with the password of its user info shown as ``****`` (for display and logs)."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user = userinfo.split(":", 1)[0]
+    return parts._replace(netloc=f"{user}:{MASK}@{host}").geturl()
 
 
 class InsecureConfigWarning(UserWarning):
@@ -208,10 +219,10 @@ class ClientConfig(BaseModel):
         ]
 
     def to_dict(self) -> dict[str, str | None]:
-        """The settings as a dict with the token masked (``"****"``)."""
+        """The settings as a dict with the token (and a password in the URL) masked."""
         return {
             "access_token": MASK if self.access_token else None,
-            "server_url": self.server_url,
+            "server_url": mask_url(self.server_url),
             "user_name": self.user_name,
         }
 
