@@ -40,6 +40,7 @@ from typing import Any
 import param
 from pydantic import ValidationError
 
+from procdeck.client.config import mask_url
 from procdeck.client.errors import (
     ClientError,
     ConnectionFailedError,
@@ -619,4 +620,4 @@ def _request_dict(request: ProcessRequest | Mapping[str, Any]) -> dict[str, Any]
 
 
 def _server_url(client: Any) -> str:
-    return str(getattr(client, "server_url", "the server"))
+    return mask_url(str(getattr(client, "server_url", "the server")))  # for the log
