@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import param
 
+from procdeck.client.config import mask_url
 from procdeck.client.errors import ClientError, ConnectionFailedError, RequestTimeoutError
 
 __all__ = [
@@ -163,6 +164,7 @@ class ConnectionMonitor(param.Parameterized):
         **params: Any,
     ) -> None:
         super().__init__(**params)
+        self.server_url = mask_url(self.server_url)  # shown in the page: no password
         self._probe = probe
         self._clock = clock
         self.healthy_interval = healthy_interval
