@@ -67,7 +67,8 @@ class Fault:
     """One fault mode: which ``kind``, for which paths, how many times.
 
     ``paths``: exact paths or path prefixes (``/jobs`` matches ``/jobs`` and
-    ``/jobs/job_1``; ``/`` only the landing page); ``None`` means every path.
+    ``/jobs/job_1``; ``/`` only the landing page; ``=/processes`` only ``/processes``);
+    ``None`` means every path.
     ``skip``: matching requests passed through before the fault starts;
     ``count``: faulty answers before the proxy heals by itself (``None``: until cleared).
     """
@@ -82,7 +83,8 @@ class Fault:
         """True when the fault applies to a request for ``path``."""
         if self.paths is None:
             return True
-        return any(path == p or (p != "/" and path.startswith(p.rstrip("/") + "/"))
+        return any(path == p.removeprefix("=") if p.startswith("=") or p == "/"
+                   else path == p or path.startswith(p.rstrip("/") + "/")
                    for p in self.paths)
 
 

@@ -171,6 +171,8 @@ def proxied(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FaultProxy]:
     with ServerProcess(store=root / "jobs.sqlite", data_dir=root / "data",
                        log_path=root / "server.log") as server, FaultProxy(server.url) as proxy:
         yield proxy
+        print(f"\nclient faults injected by the proxy: {sum(proxy.injected.values())} "
+              f"{dict(proxy.injected)}")
 
 
 @pytest.fixture

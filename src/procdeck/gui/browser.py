@@ -39,13 +39,14 @@ class ProcessCatalog(param.Parameterized):
     query = param.String(default="", doc="Search text (title, id, keywords)")
     selected_id = param.String(default=None, allow_None=True, doc="The selected process")
     loaded = param.Boolean(default=False, doc="True once the list has been fetched")
+    load_error = param.String(default="", doc="Why the last try to fetch the list failed")
 
     def set_processes(self, processes: Iterable[ProcessSummary]) -> None:
         """Replace the list (e.g. after a (re)load); keeps the selection if it still exists."""
         items = list(processes)
         ids = {p.id for p in items}
         selected = self.selected_id if self.selected_id in ids else None
-        self.param.update(processes=items, loaded=True, selected_id=selected)
+        self.param.update(processes=items, loaded=True, load_error="", selected_id=selected)
 
     @property
     def visible(self) -> list[ProcessSummary]:
@@ -150,7 +151,7 @@ class ProcessBrowser(pn.viewable.Viewer):
             sizing_mode="stretch_width", stylesheets=stylesheets(), margin=(4, 0)
         )
         self.search.param.watch(self._on_search, "value_input")
-        catalog.param.watch(self._refresh, ["processes", "query", "loaded"])
+        catalog.param.watch(self._refresh, ["processes", "query", "loaded", "load_error"])
         catalog.param.watch(self._on_catalog_selection, "selected_id")
         self.list_view.param.watch(self._on_click, "selected")
         self._refresh()
@@ -183,7 +184,9 @@ class ProcessBrowser(pn.viewable.Viewer):
     def _refresh(self, *_: object) -> None:
         visible: Sequence[ProcessSummary] = self.catalog.visible
         if not self.catalog.loaded:
-            empty = "Loading processes…"
+            error = self.catalog.load_error
+            empty = (f"Could not load the processes ({error}). Trying again…" if error
+                     else "Loading processes…")
         elif not self.catalog.processes:
             empty = "This server offers no processes."
         else:
