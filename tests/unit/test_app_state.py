@@ -281,3 +281,94 @@ async def test_works_with_the_async_client_too(live_server: str) -> None:
         finished = await client.wait_for_job(job.jobID, timeout=20)
         assert finished.status == JobStatus.SUCCESSFUL
         assert (await client.get_job_results(job.jobID)).value("return_value") == [11, 13, 17, 19]
+
+
+# -- theme switch: the session hands its drafts to the one that replaces it ----------------
+
+AMBIGUOUS = ProcessDescription.model_validate({
+    "id": "ambiguous_choice", "title": "Ambiguous", "outputs": {},
+    "inputs": {"target": {"title": "Target", "schema": {"oneOf": [
+        {"title": "By name", "type": "object", "properties": {"name": {"type": "string"}}},
+        {"title": "By code", "type": "object", "properties": {"code": {"type": "string"}}},
+    ]}}},
+})
+
+
+async def test_snapshot_and_restore_carry_selection_drafts_and_branches(client: Client) -> None:
+    old = AppState(client)
+    await old.start()
+    await old.select("showcase_inputs")
+    old.form.value = {**old.form.value, "title": "Kept", "count": 4,
+                      "source": {"kind": "url", "url": "https://example.org/x.csv"}}
+    old.descriptions[AMBIGUOUS.id] = AMBIGUOUS
+    await old.select(AMBIGUOUS.id)
+    # an empty draft fits both branches: only the explicit branch says which one was chosen
+    choice = old.form.field("target")
+    choice.branch = 1
+    await old.select("sleep_a_while")
+    old.form.value = {"duration": 2.5, "fail": True}
+    old.catalog.query = "sleep"
+
+    snapshot = old.snapshot()
+    json.dumps(snapshot)  # plain data, nothing tied to the old session
+    new = AppState(client)
+    new.descriptions[AMBIGUOUS.id] = AMBIGUOUS
+    new.restore(snapshot)
+    assert new.snapshot()["drafts"] == snapshot["drafts"]  # not opened yet: still carried
+    await new.start()
+    assert new.catalog.selected_id == "sleep_a_while" and new.catalog.query == "sleep"
+    assert new.request["inputs"] == {"duration": 2.5, "fail": True}
+    await new.select("showcase_inputs")
+    inputs = new.request["inputs"]
+    assert inputs["title"] == "Kept" and inputs["count"] == 4
+    assert inputs["source"] == {"kind": "url", "url": "https://example.org/x.csv"}
+    await new.select(AMBIGUOUS.id)
+    assert new.form.field("target").branch == 1
+    assert new.snapshot()["drafts"] == snapshot["drafts"]
+
+
+async def test_restore_ignores_drafts_of_unknown_processes_and_odd_data(client: Client) -> None:
+    state = AppState(client)
+    state.restore({"selected": "no_such_process", "drafts": {"x": "not a draft"}, "query": 3})
+    await state.start()
+    assert state.catalog.selected_id is None and state.description is None
+    assert state.catalog.query == ""
+
+
+def test_handover_token_is_consumed_once() -> None:
+    from procdeck.gui.handover import HandoverStore
+
+    store = HandoverStore()
+    payload = {"drafts": {"p": {"inputs": {"a": [1, 2]}}}}
+    token = store.put(payload)
+    payload["drafts"]["p"]["inputs"]["a"].append(3)  # the store kept its own copy
+    assert store.take(token) == {"drafts": {"p": {"inputs": {"a": [1, 2]}}}}
+    assert store.take(token) is None
+    assert len(store) == 0
+    assert store.put(payload) != token  # random, one per handover
+
+
+def test_handover_unknown_token_is_ignored() -> None:
+    from procdeck.gui.handover import HandoverStore
+
+    store = HandoverStore()
+    token = store.put({"selected": "p"})
+    assert store.take("not-a-token") is None
+    assert store.take("") is None and store.take(None) is None
+    assert store.take(token) == {"selected": "p"}  # the real one is untouched
+
+
+def test_handover_expires_and_is_bounded() -> None:
+    from procdeck.gui.handover import HANDOVER_TTL, HandoverStore
+
+    now = [1000.0]
+    store = HandoverStore(limit=3, clock=lambda: now[0])
+    token = store.put("x")
+    now[0] += HANDOVER_TTL - 1
+    fresh = store.put("y")
+    now[0] += 2  # the first is past its ttl, the second is not
+    assert store.take(token) is None
+    assert store.take(fresh) == "y"
+    tokens = [store.put(n) for n in range(5)]
+    assert len(store) == 3  # the oldest were dropped
+    assert store.take(tokens[0]) is None and store.take(tokens[4]) == 4

@@ -10,6 +10,7 @@ renders it and turns clicks into state calls.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
 import panel as pn
 import param
@@ -17,6 +18,7 @@ import param
 from procdeck.gui.app_state import AppState, RequestLoadError
 from procdeck.gui.browser import ProcessBrowser
 from procdeck.gui.connection import ConnectionStatus
+from procdeck.gui.handover import HANDOVER
 from procdeck.gui.markdown import escape
 from procdeck.gui.process_info import placeholder_html, process_header_html, process_io_html
 from procdeck.gui.request_panel import RequestOptionsView, RequestPreview
@@ -32,12 +34,9 @@ from procdeck.gui.theme import (
 __all__ = ["App"]
 
 TICK_MS = 500
-
-_THEME_TOGGLE_JS = """
-const url = new URL(window.location.href);
-url.searchParams.set('theme', target);
-window.location.assign(url.toString());
-"""
+HANDOVER_ARG = "handover"
+"""URL query argument carrying the one-time token of a handed-over session (see
+:mod:`procdeck.gui.handover`)."""
 
 
 def _current_theme() -> str:
@@ -68,6 +67,7 @@ class App(pn.viewable.Viewer):
         self._started = False
         self._periodic: Any = None
         self.jobs = _JobsArea(client, self)
+        self._take_handover()
         self._build()
         self._wire()
 
@@ -94,13 +94,10 @@ class App(pn.viewable.Viewer):
             self.retry_button,
         ]
         if not self.notebook:
-            target = LIGHT if self.theme == DARK else DARK
             label = "☀ Light theme" if self.theme == DARK else "☾ Dark theme"
             self.theme_button = pn.widgets.Button(label=label, color="default", width=130,
                                                   margin=(0, 4))
-            self.theme_button.js_on_click(
-                args={"target": "default" if target == LIGHT else "dark"}, code=_THEME_TOGGLE_JS
-            )
+            self.theme_button.on_click(self._on_theme_toggle)
             header_items.append(self.theme_button)
         header = pn.Row(*header_items, css_classes=["pd-header"], stylesheets=css,
                         sizing_mode="stretch_width", margin=0)
@@ -316,6 +313,33 @@ class App(pn.viewable.Viewer):
 
     def _on_retry(self, _event: Any) -> None:
         self.state.connection.retry_now()
+
+    def _on_theme_toggle(self, _event: Any) -> None:
+        # Panel picks its theme when a session starts, so the page reloads with
+        # ?theme=...; the drafts wait in the handover store under a one-time token.
+        location = pn.state.location
+        if location is None:
+            return
+        token = HANDOVER.put(self.state.snapshot())
+        target = "default" if self.theme == DARK else "dark"
+        query = {**location.query_params, "theme": target, HANDOVER_ARG: token}
+        # In this order: a new search alone only changes the address bar; turning
+        # ``reload`` on then reloads the page at that address (one navigation). It cannot
+        # be on from the start: Panel 1.9 never sends True (its Bokeh model's default)
+        # to the browser, where the default is False.
+        location.search = "?" + urlencode(query)
+        location.reload = True
+
+    def _take_handover(self) -> None:
+        """Restore what the session this one replaces handed over (theme switch)."""
+        args = getattr(pn.state, "session_args", None) or {}
+        tokens = args.get(HANDOVER_ARG) or []
+        token = tokens[0] if tokens else None
+        if isinstance(token, bytes):
+            token = token.decode("utf-8", "replace")
+        snapshot = HANDOVER.take(token)
+        if isinstance(snapshot, dict):
+            self.state.restore(snapshot)
 
     def _on_loaded_file(self, *_: object) -> None:
         try:

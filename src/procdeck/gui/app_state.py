@@ -8,12 +8,15 @@ and by tests directly (``await state.start()``, ``await state.select(id)``,
 
 Drafts: each process keeps its own :class:`procdeck.forms.InputForm` and
 :class:`~procdeck.gui.request_panel.RequestOptions` for the whole session, so
-edits survive switching between processes.
+edits survive switching between processes. :meth:`AppState.snapshot` and
+:meth:`AppState.restore` carry the selection and every draft over to a new
+session (the theme switch reloads the page).
 """
 
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import inspect
 import json
@@ -87,12 +90,16 @@ class AppState(param.Parameterized):
         self.options: dict[str, RequestOptions] = {}
         self._job_started: list[JobStartedCallback] = []
         self._fetching: dict[str, asyncio.Task[ProcessDescription]] = {}
+        # Drafts handed over by a previous session, applied when each form is built.
+        self._pending_drafts: dict[str, dict[str, Any]] = {}
+        self._restore_selection: str | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def start(self) -> None:
         """Load the process list, then fetch the first descriptions ahead of any click."""
         if await self.load_processes():
+            await self._reselect()
             await self.prefetch()
 
     async def prefetch(self, limit: int = PREFETCH_LIMIT) -> None:
@@ -131,8 +138,8 @@ class AppState(param.Parameterized):
         await call_client(self.client.get_capabilities)
 
     async def _after_recovery(self) -> None:
-        if not self.catalog.loaded:
-            await self.load_processes()
+        if not self.catalog.loaded and await self.load_processes():
+            await self._reselect()
         selected = self.catalog.selected_id
         if selected and self.description is None and self.loading is None:
             await self.open(selected)
@@ -213,6 +220,9 @@ class AppState(param.Parameterized):
             return
         form = InputForm(description)
         options = RequestOptions(description, can_choose_mode=self._client_takes_mode())
+        handed_over = self._pending_drafts.pop(description.id, None)
+        if handed_over is not None:
+            _apply_draft(form, options, handed_over)
         self.forms[description.id] = form
         self.options[description.id] = options
         watched = [name for name in ("value", "errors", "is_valid") if name in form.param]
@@ -241,6 +251,41 @@ class AppState(param.Parameterized):
 
     def _on_draft_change(self, *_: object) -> None:
         self._refresh_request()
+
+    # -- handover to a new session ----------------------------------------------------------
+
+    def snapshot(self) -> dict[str, Any]:
+        """The selection, the search and every draft (inputs, ``oneOf`` branches, outputs,
+        mode), as plain data for :meth:`restore` in another session."""
+        drafts = copy.deepcopy(self._pending_drafts)  # handed over, not opened yet
+        for process_id, form in self.forms.items():
+            options = self.options[process_id]
+            drafts[process_id] = {
+                "request": copy.deepcopy({"inputs": form.value, **options.parts()}),
+                "mode": options.mode,
+                "branches": _selected_branches(form),
+            }
+        return {"selected": self.catalog.selected_id or self._restore_selection,
+                "query": self.catalog.query, "drafts": drafts}
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Take over a :meth:`snapshot`: each draft fills its form when the form is built,
+        the selected process is selected again once the process list is there."""
+        drafts = snapshot.get("drafts")
+        if isinstance(drafts, dict):
+            self._pending_drafts.update(
+                {k: v for k, v in drafts.items() if k not in self.forms and isinstance(v, dict)}
+            )
+        query = snapshot.get("query")
+        if isinstance(query, str):
+            self.catalog.query = query
+        selected = snapshot.get("selected")
+        self._restore_selection = selected if isinstance(selected, str) else None
+
+    async def _reselect(self) -> None:
+        selected, self._restore_selection = self._restore_selection, None
+        if selected and self.catalog.get(selected) is not None:
+            await self.select(selected)
 
     # -- the request ----------------------------------------------------------------------
 
@@ -357,6 +402,47 @@ class AppState(param.Parameterized):
         for callback in list(self._job_started):
             callback(job, process_id, request)
         return job
+
+
+def _selected_branches(form: InputForm) -> dict[str, dict[str, Any]]:
+    """Path -> selected branch and its value of every ``oneOf``/``anyOf`` field in use.
+
+    A value alone may fit several branches (an empty draft fits most): the
+    branch the person chose is kept explicitly.
+    """
+    from procdeck.forms import ChoiceField
+
+    found: dict[str, dict[str, Any]] = {}
+    todo = list(form.fields)
+    while todo:
+        field = todo.pop()
+        if isinstance(field, ChoiceField):
+            found[field.path] = {"branch": field.branch,
+                                 "value": copy.deepcopy(field.branch_field().value)}
+        todo.extend(field.built_children())
+    return found
+
+
+def _apply_draft(form: InputForm, options: RequestOptions, draft: dict[str, Any]) -> None:
+    """Fill a new form and its options from a handed-over draft (see AppState.snapshot)."""
+    from procdeck.forms import MISSING, ChoiceField
+
+    request = draft.get("request") or {}
+    form.value = dict(request.get("inputs") or {})
+    options.apply(request)
+    if draft.get("mode") in options.param["mode"].objects:
+        options.mode = draft["mode"]
+    branches = draft.get("branches") or {}
+    # outer choices first: switching one rebuilds what is inside it
+    for path in sorted(branches, key=len):
+        field, chosen = form.find(path), branches[path]
+        if not isinstance(field, ChoiceField) or field.branch == chosen.get("branch"):
+            continue
+        if not 0 <= chosen.get("branch", -1) < len(field.branch_schemas):
+            continue
+        field.branch = chosen["branch"]
+        if chosen.get("value") is not MISSING:
+            field.branch_field().value = copy.deepcopy(chosen["value"])
 
 
 def _server_url_of(client: Any) -> str:
