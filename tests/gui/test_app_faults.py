@@ -13,6 +13,7 @@ a job running and restarted on the same store and port.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     direct = Client(server.url)
     try:
         yield Stack(server, proxy, app, direct)
+        print(f"\napp faults injected by the proxy: {sum(proxy.injected.values())} "
+              f"{dict(proxy.injected)}")
     finally:
         direct.close()
         app.stop()
@@ -186,6 +189,32 @@ def test_a_job_whose_answer_was_lost_still_appears(watched_page, healthy: Stack)
     new = [j.jobID for j in stack.direct.get_jobs().jobs if j.jobID not in known]
     assert len(new) == 1, "the server did start the job"
     expect(job_row(page, new[0])).to_contain_text("successful", timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize(("kind", "reason"), [("html_502", "Error 502"),
+                                              ("malformed_json", "Invalid response")])
+def test_a_process_list_that_fails_is_said_and_loaded_when_it_works(
+        watched_page, healthy: Stack, kind: str, reason: str) -> None:
+    """Only the list fails (the server answers otherwise): say so, and try again."""
+    page, watch = watched_page
+    stack = healthy
+    stack.proxy.set_fault(kind, paths=["=/processes"])
+    page.goto(stack.app.url)
+    page.evaluate(f"{NO_RELOAD} = true")
+    processes = page.get_by_role("list", name="Processes")
+    expect(processes).to_contain_text(f"Could not load the processes ({reason})",
+                                      timeout=TIMEOUT)
+    expect(processes).to_contain_text("Trying again")
+    expect(connection(page)).to_contain_text("Online")
+    time.sleep(2)  # it keeps trying while the list fails
+    tries = stack.proxy.injected[kind]
+    expect(processes).to_contain_text("Could not load the processes", timeout=TIMEOUT)
+    assert tries >= 2
+    stack.proxy.clear()
+    page.get_by_role("button", name="Prime Processor").click(timeout=TIMEOUT)
+    expect(page.get_by_role("heading", name="Prime Processor")).to_be_visible(timeout=TIMEOUT)
+    assert page.evaluate(NO_RELOAD) is True
+    assert watch.errors == [], f"console errors: {watch.errors}"
 
 
 def test_slow_answers_never_freeze_the_page(watched_page, healthy: Stack) -> None:

@@ -195,6 +195,7 @@ class App(pn.viewable.Viewer):
 
     async def _tick(self) -> None:
         await self.state.connection.tick()
+        await self.state.tick()
         if self.state.connection.status == ConnectionStatus.OFFLINE:
             self._show_connection()
 

@@ -20,6 +20,7 @@ import copy
 import functools
 import inspect
 import json
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -28,10 +29,13 @@ import param
 from procdeck.client.errors import ClientError
 from procdeck.gui.browser import ProcessCatalog
 from procdeck.gui.connection import (
+    Backoff,
     ConnectionMonitor,
+    ConnectionStatus,
     call_client,
     describe_error,
     is_connection_error,
+    offline_reason,
 )
 from procdeck.gui.request_panel import RequestOptions
 from procdeck.models import JobInfo, ProcessDescription, ProcessRequest
@@ -93,6 +97,11 @@ class AppState(param.Parameterized):
         # Drafts handed over by a previous session, applied when each form is built.
         self._pending_drafts: dict[str, dict[str, Any]] = {}
         self._restore_selection: str | None = None
+        # A process list the server refused (not a connection failure, which the
+        # connection monitor handles) is asked for again with backoff.
+        self._list_backoff = Backoff()
+        self._list_retry_at = 0.0
+        self._listing = False
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -173,14 +182,29 @@ class AppState(param.Parameterized):
 
     async def load_processes(self) -> bool:
         """Fetch the process list; returns whether it worked."""
+        self._listing = True
         try:
             processes = await self._call(self.client.get_processes)
         except ClientError as error:
             if not is_connection_error(error):
-                self.report_problem(error)
+                if not self.catalog.load_error:  # tell once, not at every retry
+                    self.report_problem(error)
+                self._list_retry_at = time.monotonic() + self._list_backoff.next_delay()
+                self.catalog.load_error = offline_reason(error)
             return False
+        finally:
+            self._listing = False
+        self._list_backoff.reset()
         self.catalog.set_processes(processes.processes)
         return True
+
+    async def tick(self) -> None:
+        """Periodic work (the app calls it often): ask again for a refused process list."""
+        due = (not self.catalog.loaded and self.catalog.load_error and not self._listing
+               and self.connection.status != ConnectionStatus.OFFLINE
+               and time.monotonic() >= self._list_retry_at)
+        if due:
+            await self.start()
 
     # -- selection and drafts ---------------------------------------------------------------
 
