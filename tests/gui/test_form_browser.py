@@ -110,6 +110,8 @@ def test_inputs_are_found_by_label_and_edits_reach_the_form(served, page):
     output = page.get_by_label("Output path")
     assert output.is_disabled() and form.value["output_path"] is None
     page.get_by_label("No value").uncheck()
+    # typing does not wait for the input to be enabled; the round trip that enables it may lag
+    _wait_for(output.is_enabled)
     output.press_sequentially("/tmp/out")
     _wait_for(lambda: form.value.get("output_path") == "/tmp/out")
     assert output.is_enabled()
