@@ -3,19 +3,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
-
-from procdeck.server.testing import free_port
+from served_app import ServedApp
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -58,55 +52,10 @@ def page(browser) -> Iterator[object]:
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
-class AppProcess:
-    """``python -m procdeck gui --server URL --port P --no-browser`` in a subprocess."""
-
-    def __init__(self, server_url: str, log_path: Path) -> None:
-        self.server_url = server_url
-        self.port = free_port()
-        self.log_path = log_path
-        self._process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
-
-    def start(self, timeout: float = 60.0) -> AppProcess:
-        command = [sys.executable, "-m", "procdeck", "gui", "--server", self.server_url,
-                   "--port", str(self.port), "--no-browser"]
-        with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"procdeck gui exited:\n{self.log()}")
-            try:
-                if httpx.get(self.url, timeout=2.0).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"procdeck gui did not answer within {timeout} s:\n{self.log()}")
-
-    def stop(self) -> None:
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(15)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
 @pytest.fixture(scope="session")
 def app_url(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """URL of the app (``procdeck gui``) serving the session's ``live_server``."""
-    app = AppProcess(live_server, tmp_path_factory.mktemp("app") / "app.log").start()
+    app = ServedApp(live_server, tmp_path_factory.mktemp("app") / "app.log").start()
     try:
         yield app.url
     finally:
@@ -115,11 +64,11 @@ def app_url(live_server: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture
 def app_factory(tmp_path: Path) -> Iterator[object]:
-    """Start more apps: ``start(server_url) -> AppProcess``; all stopped at teardown."""
-    started: list[AppProcess] = []
+    """Start more apps: ``start(server_url) -> ServedApp``; all stopped at teardown."""
+    started: list[ServedApp] = []
 
-    def start(server_url: str) -> AppProcess:
-        app = AppProcess(server_url, tmp_path / f"app-{len(started)}.log")
+    def start(server_url: str) -> ServedApp:
+        app = ServedApp(server_url, tmp_path / f"app-{len(started)}.log")
         started.append(app)
         return app.start()
 
