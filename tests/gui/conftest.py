@@ -86,7 +86,7 @@ class PageWatch:
         self.errors: list[str] = []
         page.on("request", self._on_request)
         page.on("console", self._on_console)
-        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
+        page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error} {error.stack}"))
 
     def _on_request(self, request) -> None:
         self.requests.append(request.url)

@@ -45,6 +45,20 @@ def test_page_loads_offline_without_console_errors(watched_page, app_url: str) -
     assert any("/static/" in url for url in watch.requests)  # JS/CSS from the app itself
 
 
+def test_the_job_table_joins_the_page_by_itself_after_the_first_form(
+        watched_page, app_url: str) -> None:
+    page, watch = watched_page
+    page.goto(app_url)
+    # The pane's heading is there from the start; the table follows once the page is up.
+    expect(page.locator(".pd-right .pd-jobs-title")).to_have_text("Jobs", timeout=TIMEOUT)
+    open_process(page, "Sleep Processor")
+    table = page.locator(".pd-right .tabulator")
+    expect(table).to_be_visible(timeout=TIMEOUT)
+    expect(page.get_by_label("Duration")).to_be_editable()  # the form is still usable
+    expect(page.get_by_label("Search", exact=True)).to_be_visible()  # the table's filters
+    assert watch.errors == [], f"console errors: {watch.errors}"
+
+
 def test_search_pick_fill_validate_execute(watched_page, app_url: str) -> None:
     page, watch = watched_page
     page.goto(app_url)

@@ -9,6 +9,7 @@ renders it and turns clicks into state calls.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -34,6 +35,10 @@ from procdeck.gui.theme import (
 __all__ = ["App"]
 
 TICK_MS = 500
+JOBS_FIRST_CHECK_MS = 1000
+"""After the page connects, how soon the job table may join it (served app)."""
+JOBS_QUIET_S = 0.5
+"""The job table waits until no form has been drawn for this long."""
 HANDOVER_ARG = "handover"
 """URL query argument carrying the one-time token of a handed-over session (see
 :mod:`procdeck.gui.handover`)."""
@@ -66,7 +71,11 @@ class App(pn.viewable.Viewer):
         self._option_views: dict[str, pn.viewable.Viewable] = {}
         self._started = False
         self._periodic: Any = None
-        self.jobs = _JobsArea(client, self)
+        self._form_shown_at = float("-inf")
+        doc = pn.state.curdoc
+        served = doc is not None and doc.session_context is not None
+        # Served, the job table joins the page once the page is up (see _mount_jobs_when_idle).
+        self.jobs = _JobsArea(client, self, lazy=served)
         self._take_handover()
         self._build()
         self._wire()
@@ -171,17 +180,45 @@ class App(pn.viewable.Viewer):
             if doc is not None and doc.session_context is not None:
                 # Served: start loading while the browser still loads the page's scripts;
                 # what arrives before it connects is part of the document it pulls.
-                pn.state.execute(self._start)
+                pn.state.on_session_destroyed(self._on_session_destroyed)
+                pn.state.execute(self._load)
+                # Ticks start once the page is connected: before that, Panel re-schedules
+                # a periodic callback on every turn of the event loop (busy while the
+                # browser loads the page, slowing the very load it waits for).
+                pn.state.onload(self._on_page_loaded)
             else:
                 pn.state.onload(self._start)
         return self._layout
 
     async def _start(self) -> None:
-        if pn.state.curdoc is not None and pn.state.curdoc.session_context is not None:
-            pn.state.on_session_destroyed(self._on_session_destroyed)
-        self._periodic = pn.state.add_periodic_callback(self._tick, period=TICK_MS)
+        self._start_ticks()
+        await self._load()
+
+    async def _load(self) -> None:
         self.jobs.start()
         await self.state.start()
+
+    def _start_ticks(self) -> None:
+        if self._periodic is None:
+            self._periodic = pn.state.add_periodic_callback(self._tick, period=TICK_MS)
+
+    def _on_page_loaded(self) -> None:
+        self._start_ticks()
+        doc = pn.state.curdoc
+        if doc is not None and not self.jobs.mounted:
+            doc.add_timeout_callback(self._mount_jobs_when_idle, JOBS_FIRST_CHECK_MS)
+
+    def _mount_jobs_when_idle(self) -> None:
+        """Show the job table unless a process is opening or its form was just drawn.
+
+        The table (a Tabulator) is the heaviest part of the page for the browser:
+        drawn with the page, or in the same moment as a form, it delays the form
+        the user is waiting for; ticks check again until the page is quiet.
+        """
+        if self.jobs.mounted or self.state.loading:
+            return
+        if time.monotonic() - self._form_shown_at >= JOBS_QUIET_S:
+            self.jobs.mount()
 
     def _on_session_destroyed(self, _context: Any) -> None:
         self.stop()
@@ -194,6 +231,8 @@ class App(pn.viewable.Viewer):
         self.jobs.stop()
 
     async def _tick(self) -> None:
+        if not self.jobs.mounted:
+            self._mount_jobs_when_idle()
         await self.state.connection.tick()
         await self.state.tick()
         if self.state.connection.status == ConnectionStatus.OFFLINE:
@@ -249,6 +288,7 @@ class App(pn.viewable.Viewer):
         self.process_io.object = process_io_html(description)
         self.process_io.visible = True
         self.form_slot.objects = [self._form_view(description.id)]
+        self._form_shown_at = time.monotonic()
         self.options_slot.objects = [self._options_view(description.id)]
         self.preview.filename = state.request_filename()
         self.request_area.visible = True
@@ -394,16 +434,27 @@ class _JobsArea:
 
     The views come from :mod:`procdeck.gui.jobs`; the app creates one poller per
     session, tracks every job it starts, and stops the poller with the session.
+    With ``lazy`` the table's Tabulator joins the page on :meth:`mount` (its heading,
+    filters and the details are there at once); polling starts with the session.
     """
 
-    def __init__(self, client: Any, app: App) -> None:
+    def __init__(self, client: Any, app: App, *, lazy: bool = False) -> None:
         from procdeck.gui import jobs
 
         self.app = app
         self.poller = jobs.JobPoller(client)
         self.details = jobs.JobDetailsView(client, self.poller)
         self.table = jobs.JobTable(self.poller, on_run_again=self._run_again,
-                                   on_select=self.select)
+                                   on_select=self.select, defer_table=lazy)
+
+    @property
+    def mounted(self) -> bool:
+        """Whether the job table is in the page."""
+        return self.table.table_shown
+
+    def mount(self) -> None:
+        """Put the job table into the page (once)."""
+        self.table.show_table()
 
     def panels(self) -> list[Any]:
         return [self.table, self.details]
@@ -424,6 +475,7 @@ class _JobsArea:
 
     def track(self, job: Any, process_id: str, request: dict[str, Any]) -> None:
         self.poller.track(job.jobID, process_id=process_id, request=request)
+        self.mount()  # a job was just started: show it now
         self.table.open_job(job.jobID)
 
     def _run_again(self, job: Any, request: dict[str, Any]) -> None:

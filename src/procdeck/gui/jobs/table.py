@@ -96,7 +96,9 @@ class JobTable(Viewer):
     ``on_select(job_id)`` is called when a row is selected or its Results/Error
     button clicked; without it the table shows the job's details below itself.
     ``on_run_again(job_info, request)`` refills the app's form ("Run again" is
-    offered for jobs whose request the poller knows).
+    offered for jobs whose request the poller knows). With ``defer_table`` the
+    Tabulator joins the page only on :meth:`show_table` (the served app draws its
+    first form before it).
     """
 
     selected_job = param.String(default=None, allow_None=True, doc="The selected job's id.")
@@ -114,6 +116,7 @@ class JobTable(Viewer):
         on_run_again: RunAgain | None = None,
         on_select: Select | None = None,
         page_size: int = 12,
+        defer_table: bool = False,
         **params: Any,
     ) -> None:
         super().__init__(**params)
@@ -182,8 +185,14 @@ class JobTable(Viewer):
         )
         self.notifications = JobNotifications(poller, on_open=self.open_job)
         self.details = None if on_select is not None else JobDetailsView(poller.client, poller)
+        # The Tabulator is the heaviest part of the page for the browser: with
+        # ``defer_table`` it waits in its slot for show_table() (the rest is drawn now, so
+        # no widget is both new in the page and changing while the table is drawn).
+        self._table_parts = [self.table, pause_when_hidden(poller)]
+        self._table_slot = pn.Column(*([] if defer_table else self._table_parts),
+                                     sizing_mode="stretch_width", margin=0)
         parts: list[Any] = [self._header, filters, self._confirm, self._notice_pane,
-                            self.notifications, self.table, pause_when_hidden(poller)]
+                            self.notifications, self._table_slot]
         if self.details is not None:
             parts.append(self.details)
         self._layout = pn.Column(*parts, sizing_mode="stretch_width", margin=0)
@@ -199,6 +208,16 @@ class JobTable(Viewer):
 
     def __panel__(self) -> pn.Column:
         return self._layout
+
+    @property
+    def table_shown(self) -> bool:
+        """Whether the Tabulator is in the page (see ``defer_table``)."""
+        return bool(self._table_slot.objects)
+
+    def show_table(self) -> None:
+        """Put the deferred Tabulator into the page (once)."""
+        if not self.table_shown:
+            self._table_slot.objects = list(self._table_parts)
 
     def close(self) -> None:
         """Stop following the poller (the session ended)."""
