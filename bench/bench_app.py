@@ -12,6 +12,10 @@ Debian's Chromium (1280x800, a fresh browser context per run):
 - navigation -> job table shown (no target): the served app draws the job table
   once the page is up and no form is being drawn, so it is reported on its own.
 
+Yardstick, same run: a bare Panel page with one text input (``bare_panel_app.py``),
+navigation -> input typeable, measured the same way. The figures move with the machine's
+load; the difference to the yardstick is what the app adds to Panel's own page load.
+
 Prints the median (and every run) against the targets, plus the machine and date.
 Run: ``.venv/bin/python bench/bench_app.py [--runs 7]``.
 """
@@ -42,6 +46,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 TARGETS: dict[str, float | None] = {
     "navigation -> usable form": 1.7, "click -> simulate_scene form": 0.4,
     "click -> 200-input form": 1.5, "navigation -> job table shown": None,
+    "yardstick: bare Panel page": None,
 }
 TIMEOUT_MS = 30_000
 
@@ -71,15 +76,8 @@ def start_app(server_url: str, log: Path,
         process = subprocess.Popen(
             [sys.executable, "-m", "procdeck", "gui", "--server", server_url, "--port",
              str(port), "--no-browser"], stdout=out, stderr=subprocess.STDOUT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"procdeck gui did not start:\n{log.read_text()}")
+    wait_for_page(process, url, log)
+    return process, url
 
 
 def usable(page, label: str) -> None:
@@ -130,6 +128,36 @@ def click_to_form(process_button: str, first_label: str,
     return measure
 
 
+def start_bare_page(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Serve ``bare_panel_app.py`` on a free port."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    with open(log, "ab") as out:
+        process = subprocess.Popen([sys.executable, str(HERE / "bare_panel_app.py"), str(port)],
+                                   stdout=out, stderr=subprocess.STDOUT)
+    wait_for_page(process, url, log)
+    return process, url
+
+
+def wait_for_page(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{url} did not start:\n{log.read_text()}")
+
+
+def bare_page_usable(page, url: str) -> float:
+    start = time.perf_counter()
+    page.goto(url, wait_until="commit")
+    usable(page, "Value")
+    return time.perf_counter() - start
+
+
 def run(runs: int, app_src: str | None = None) -> dict[str, list[float]]:
     from playwright.sync_api import sync_playwright
 
@@ -141,6 +169,7 @@ def run(runs: int, app_src: str | None = None) -> dict[str, list[float]]:
     )
     server.start()
     app, url = start_app(server.url, work / "app.log", app_src)
+    bare, bare_url = start_bare_page(work / "bare.log")
     results: dict[str, list[float]] = {name: [] for name in TARGETS}
     measures = {
         "navigation -> usable form": navigation_to_form,
@@ -148,6 +177,7 @@ def run(runs: int, app_src: str | None = None) -> dict[str, list[float]]:
                                                       "Variable names"),
         "click -> 200-input form": click_to_form("Big 200", "Input 0", "Input 195"),
         "navigation -> job table shown": navigation_to_jobs,
+        "yardstick: bare Panel page": lambda page, _url: bare_page_usable(page, bare_url),
     }
     try:
         with sync_playwright() as pw:
@@ -156,6 +186,7 @@ def run(runs: int, app_src: str | None = None) -> dict[str, list[float]]:
             # one warm-up visit: Python imports and first-session costs are not what we measure
             warm = browser.new_context(viewport={"width": 1280, "height": 800})
             navigation_to_form(warm.new_page(), url)
+            bare_page_usable(warm.new_page(), bare_url)
             warm.close()
             for _ in range(runs):
                 for name, measure in measures.items():
@@ -171,8 +202,9 @@ def run(runs: int, app_src: str | None = None) -> dict[str, list[float]]:
               file=sys.stderr)
         raise
     finally:
-        app.terminate()
-        app.wait(15)
+        for process in (app, bare):
+            process.terminate()
+            process.wait(15)
         server.stop()
     results["_chromium"] = [version]  # type: ignore[list-item]
     return results
@@ -199,6 +231,9 @@ def main() -> None:
         else:
             verdict = "ok" if median < target else "SLOW"
             print(f"{name:32} {median:7.3f}s {target:7.1f}s  {runs}  {verdict}")
+    added = (statistics.median(results["navigation -> usable form"])
+             - statistics.median(results["yardstick: bare Panel page"]))
+    print(f"navigation -> usable form minus the bare Panel page: {added:.3f}s")
 
 
 if __name__ == "__main__":
