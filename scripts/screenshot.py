@@ -92,6 +92,8 @@ def main() -> None:
                                     device_scale_factor=1)
             page.goto(url + ("?theme=dark" if args.theme == "dark" else ""))
             fill_showcase(page)
+            # the served app draws the job table shortly after the first form
+            page.locator(".pd-right .tabulator-row").first.wait_for(timeout=30_000)
             page.wait_for_timeout(1500)  # let the job table poll once more
             args.out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(args.out))
