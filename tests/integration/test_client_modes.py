@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import html
+import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -74,3 +77,29 @@ def test_fetched_results_display_with_their_job_id(live_server):
         assert results.job_id == job.jobID
         page = html.unescape(results._repr_mimebundle_()["text/html"])
         assert f'client.get_job_results("{job.jobID}")["return_value"]' in page
+
+
+def test_cli_execute_sync_prints_the_results_of_a_job_run_at_once(both_modes_server):
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "procdeck",
+            "execute",
+            "double",
+            "-i",
+            "x=21",
+            "--sync",
+            "--json",
+            "--server-url",
+            both_modes_server.url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["return_value"] == 42
+    with Client(both_modes_server.url) as client:  # run synchronously: no job left running
+        jobs = client.get_jobs(process_id="double").jobs
+        assert [job.status for job in jobs] == [JobStatus.SUCCESSFUL]

@@ -177,6 +177,43 @@ def test_execute_wait_json(runner, server) -> None:
     assert json.loads(result.stdout) == {"r": [2, 3, 5]}
 
 
+def test_execute_sync_asks_for_synchronous_execution_and_prints_results(runner, server) -> None:
+    server.routes[("POST", "/processes/p/execution")] = json_response(
+        200, {"return_value": {"value": 7, "mediaType": "application/json"}}
+    )
+    result = runner.invoke(app, ["execute", "p", "-i", "n=3", "--sync"])
+    assert result.exit_code == 0, result.output
+    (post,) = [r for r in server.requests if r.method == "POST"]
+    assert "Prefer" not in post.headers  # async runs send "Prefer: respond-async"
+    assert json.loads(post.content) == {"inputs": {"n": 3}}
+    assert result.stdout.splitlines() == ["OUTPUT        VALUE", "return_value  7"]
+
+
+def test_execute_sync_waits_when_the_server_runs_the_job_asynchronously(
+    runner, server, monkeypatch
+) -> None:
+    server.routes[("POST", "/processes/p/execution")] = httpx.Response(
+        201, json={"jobID": "j", "status": "accepted"}
+    )
+    server.routes[("GET", "/jobs/j")] = json_response(200, {"jobID": "j", "status": "successful"})
+    server.routes[("GET", "/jobs/j/results")] = json_response(200, {"r": {"value": 1}})
+    monkeypatch.setattr("procdeck.client._sync.time.sleep", lambda s: None)
+    result = runner.invoke(app, ["execute", "p", "--sync", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"r": {"value": 1}}
+
+
+def test_execute_without_wait_or_sync_asks_for_async_and_prints_the_job(runner, server) -> None:
+    server.routes[("POST", "/processes/p/execution")] = httpx.Response(
+        201, json={"jobID": "j", "status": "accepted"}
+    )
+    result = runner.invoke(app, ["execute", "p", "--json"])
+    assert result.exit_code == 0, result.output
+    (post,) = [r for r in server.requests if r.method == "POST"]
+    assert post.headers["Prefer"] == "respond-async"
+    assert json.loads(result.stdout)["jobID"] == "j"
+
+
 def test_execute_wait_for_a_failing_job_exits_5(runner, server) -> None:
     server.routes[("POST", "/processes/p/execution")] = httpx.Response(
         201, json={"jobID": "j", "status": "failed", "message": "Failed on purpose"}

@@ -277,22 +277,31 @@ def execute(
         ),
     ] = None,
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job, print results.")] = False,
+    sync: Annotated[
+        bool,
+        typer.Option(
+            "--sync",
+            help="Ask for synchronous execution (no 'Prefer: respond-async') and print the "
+            "results; a server that runs the job asynchronously anyway is waited for.",
+        ),
+    ] = False,
     timeout: Annotated[
         float | None,
-        typer.Option("--timeout", help="With --wait: give up after this many seconds."),
+        typer.Option("--timeout", help="With --wait or --sync: give up after this many seconds."),
     ] = None,
     server_url: ServerUrlOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Execute a process (asynchronously) and print the job, or its results with --wait."""
+    """Execute a process (asynchronously) and print the job, or its results with --wait
+    or --sync."""
     from procdeck.client import JobFailedError
     from procdeck.models import JobStatus
 
     request = {"inputs": parse_inputs(inputs or [])}
     with reporting(debug), open_client(server_url) as client:
-        job = client.execute_process(process_id, request)
-        if not wait:
+        job = client.execute_process(process_id, request, mode="sync" if sync else "async")
+        if not (wait or sync):
             _print_job(job, as_json)
             return
         if not as_json:
