@@ -108,6 +108,19 @@ def test_remove_a_finished_job_after_confirmation(app_page: Page, client: Client
     expect(row).to_have_count(0, timeout=TIMEOUT)
 
 
+def test_search_filters_rows_as_you_type(app_page: Page, client: Client) -> None:
+    page = app_page
+    primes = client.execute_process("primes_between", {})
+    sleep = client.execute_process("sleep_a_while", {"duration": 0.1})
+    for job in (primes, sleep):
+        client.wait_for_job(job.jobID, timeout=30)
+        expect(cell(job_row(page, job.jobID), "status")).to_have_text("successful",
+                                                                       timeout=TIMEOUT)
+    page.get_by_label("Search", exact=True).press_sequentially("sleep_a")  # no Enter
+    expect(job_row(page, primes.jobID)).to_have_count(0, timeout=TIMEOUT)
+    expect(job_row(page, sleep.jobID)).to_have_count(1)
+
+
 def test_open_the_results_of_primes_between(app_page: Page, client: Client) -> None:
     page = app_page
     job = client.execute_process("primes_between", {"min_val": 80, "max_val": 100})

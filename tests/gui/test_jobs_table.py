@@ -112,6 +112,12 @@ def test_filters_and_search(client: Client) -> None:
     assert list(table.table.current_view.index) == [failed.jobID]
     table.search = ""
     assert len(table.table.current_view) == 2
+    # The search box filters as the person types, before any Enter.
+    table._search_input.value_input = "on purp"
+    assert table.search == "on purp"
+    assert list(table.table.current_view.index) == [failed.jobID]
+    table.search = ""  # set from Python: the box follows
+    assert table._search_input.value == "" and len(table.table.current_view) == 2
 
 
 def test_dismiss_running_at_once_finished_after_confirmation(client: Client) -> None:

@@ -173,10 +173,15 @@ class JobTable(Viewer):
         cancel.on_click(self._cancel_removal)
         self._confirm = pn.Row(self._confirm_text, remove, cancel, visible=False,
                                sizing_mode="stretch_width", align="center")
+        # Filters as the person types (``value_input``), not only on Enter.
+        self._search_input = pn.widgets.TextInput(
+            name="Search", value=self.search, placeholder="id, process, status, message",
+            sizing_mode="stretch_width", min_width=120,
+        )
+        self._search_input.param.watch(self._on_search_typed, "value_input")
+        self.param.watch(self._on_search, "search")
         filters = pn.Row(
-            pn.widgets.TextInput.from_param(self.param.search, name="Search", description=None,
-                                            placeholder="id, process, status, message",
-                                            sizing_mode="stretch_width", min_width=120),
+            self._search_input,
             pn.widgets.Select.from_param(self.param.status_filter, name="Status", width=110,
                                          description=None),
             pn.widgets.Select.from_param(self.param.process_filter, name="Process", width=140,
@@ -208,6 +213,13 @@ class JobTable(Viewer):
 
     def __panel__(self) -> pn.Column:
         return self._layout
+
+    def _on_search_typed(self, event: param.parameterized.Event) -> None:
+        self.search = event.new or ""
+
+    def _on_search(self, event: param.parameterized.Event) -> None:
+        if self._search_input.value_input != event.new:
+            self._search_input.value = event.new
 
     @property
     def table_shown(self) -> bool:
