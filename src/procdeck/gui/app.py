@@ -35,8 +35,6 @@ from procdeck.gui.theme import (
 __all__ = ["App"]
 
 TICK_MS = 500
-JOBS_FIRST_CHECK_MS = 1000
-"""After the page connects, how soon the job table may join it (served app)."""
 JOBS_QUIET_S = 0.5
 """The job table waits until no form has been drawn for this long."""
 HANDOVER_ARG = "handover"
@@ -185,7 +183,7 @@ class App(pn.viewable.Viewer):
                 # Ticks start once the page is connected: before that, Panel re-schedules
                 # a periodic callback on every turn of the event loop (busy while the
                 # browser loads the page, slowing the very load it waits for).
-                pn.state.onload(self._on_page_loaded)
+                pn.state.onload(self._start_ticks)
             else:
                 pn.state.onload(self._start)
         return self._layout
@@ -202,18 +200,13 @@ class App(pn.viewable.Viewer):
         if self._periodic is None:
             self._periodic = pn.state.add_periodic_callback(self._tick, period=TICK_MS)
 
-    def _on_page_loaded(self) -> None:
-        self._start_ticks()
-        doc = pn.state.curdoc
-        if doc is not None and not self.jobs.mounted:
-            doc.add_timeout_callback(self._mount_jobs_when_idle, JOBS_FIRST_CHECK_MS)
-
     def _mount_jobs_when_idle(self) -> None:
         """Show the job table unless a process is opening or its form was just drawn.
 
         The table (a Tabulator) is the heaviest part of the page for the browser:
         drawn with the page, or in the same moment as a form, it delays the form
-        the user is waiting for; ticks check again until the page is quiet.
+        the user is waiting for. Each tick checks (the first one half a second
+        after the page connects) until the page is quiet.
         """
         if self.jobs.mounted or self.state.loading:
             return
@@ -231,8 +224,7 @@ class App(pn.viewable.Viewer):
         self.jobs.stop()
 
     async def _tick(self) -> None:
-        if not self.jobs.mounted:
-            self._mount_jobs_when_idle()
+        self._mount_jobs_when_idle()
         await self.state.connection.tick()
         await self.state.tick()
         if self.state.connection.status == ConnectionStatus.OFFLINE:
