@@ -21,6 +21,9 @@ _LAZY = {
     "JobPoller": "procdeck.gui.jobs",
     "JobTable": "procdeck.gui.jobs",
     "ResultView": "procdeck.gui.results",
+    # notebook frontends (issue 13)
+    "detect_frontend": "procdeck.gui.frontend",
+    "notebook_mode": "procdeck.gui.frontend",
 }
 
 __all__ = sorted(_LAZY)

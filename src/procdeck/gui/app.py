@@ -185,7 +185,10 @@ class App(pn.viewable.Viewer):
                 # browser loads the page, slowing the very load it waits for).
                 pn.state.onload(self._start_ticks)
             else:
+                from procdeck.gui.frontend import stop_when_closed
+
                 pn.state.onload(self._start)
+                stop_when_closed(self._layout, self.stop)
         return self._layout
 
     async def _start(self) -> None:
@@ -392,8 +395,17 @@ class App(pn.viewable.Viewer):
     # -- other ways to show the app ------------------------------------------------------------
 
     def to_ipywidget(self) -> Any:
-        """The app as an ipywidget, for ipywidgets layouts in a notebook."""
-        return pn.ipywidget(self)
+        """The app as an ipywidget, for ipywidgets layouts in a notebook (and VS Code, Colab)."""
+        from procdeck.gui.frontend import as_widget
+
+        return as_widget(self)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        if self.notebook:
+            from procdeck.gui.frontend import repr_mimebundle
+
+            return repr_mimebundle(self, include, exclude)
+        return super()._repr_mimebundle_(include, exclude)
 
     def run_again(self, process_id: str, request: dict[str, Any]) -> None:
         """Select ``process_id`` and refill its form with ``request`` (from the job table)."""

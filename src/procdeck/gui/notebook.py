@@ -1,8 +1,8 @@
 """The app in a Jupyter notebook: ``client.show()``, ``client.show_jobs()``, ``client.show_form()``.
 
-Each function loads the Panel extensions the app needs (they are served by the
-notebook server itself, no CDN) and returns a Panel object that displays when it
-is the last expression of a cell.
+Each function sets Panel up for the notebook frontend (see
+:mod:`procdeck.gui.frontend`: everything comes from the kernel, no CDN) and returns a
+Panel object that displays when it is the last expression of a cell.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Any
 import panel as pn
 import param
 
-from procdeck.gui.serve import configure_panel
+from procdeck.gui.frontend import FrontendDisplay, notebook_mode, repr_mimebundle, stop_when_closed
 from procdeck.models import ProcessDescription
 
 __all__ = ["NotebookForm", "show_app", "show_form", "show_jobs"]
@@ -23,7 +23,7 @@ def show_app(client: Any, **params: Any) -> Any:
     """The whole app (processes, form, jobs) for ``client``, laid out for a notebook cell."""
     from procdeck.gui.app import App
 
-    configure_panel()
+    notebook_mode()
     return App(client, notebook=True, **params)
 
 
@@ -31,14 +31,18 @@ def show_jobs(client: Any) -> Any:
     """The live job table of ``client``'s server, polling while it is displayed."""
     from procdeck.gui.jobs import JobPoller, JobTable
 
-    configure_panel()
+    notebook_mode()
     poller = JobPoller(client)
     table = JobTable(poller)
     poller.start()
+    stop_when_closed(table.__panel__(), poller.stop)
+    # shown as the frontend needs (the ipywidget in Voilà, VS Code and Colab)
+    table._repr_mimebundle_ = lambda include=None, exclude=None: repr_mimebundle(
+        table, include, exclude)
     return table
 
 
-class NotebookForm(pn.viewable.Viewer):
+class NotebookForm(FrontendDisplay, pn.viewable.Viewer):
     """One process's input form; read or set its inputs with :attr:`value`.
 
     ``form.value`` is the ``inputs`` dict of an execute request (what
@@ -95,7 +99,7 @@ def show_form(client: Any, process: str | ProcessDescription) -> NotebookForm:
     (``await client.get_process(id)``) and pass it: a running notebook event
     loop cannot wait for a coroutine here.
     """
-    configure_panel()
+    notebook_mode()
     if isinstance(process, ProcessDescription):
         description = process
     else:

@@ -1,0 +1,266 @@
+"""Panel set up for the notebook frontend a kernel is shown in, with nothing from a CDN.
+
+Left to its defaults, Panel in a notebook asks cdn.bokeh.org and cdn.holoviz.org for
+Bokeh's and Panel's scripts and stylesheets; offline the cell output stays empty.
+:func:`notebook_mode` (called by ``client.show()`` and friends) makes everything come
+from the kernel instead:
+
+- scripts: Panel's ``inline`` mode puts Bokeh, Panel and the extensions the app uses
+  (Tabulator) into the cell output, and Panel's notification area (whose inlined script
+  does not define itself globally) is not used in notebooks: problems show in the app;
+- stylesheets: Panel keeps referring to its stylesheets (``loading.css``, the theme,
+  widget styles) by CDN URL, also in the patches it sends after the first render. When
+  such a sheet is sent to the browser its URL is swapped for a ``data:`` URL holding
+  the same file from Panel's installed ``dist`` folder, so the browser reads it from
+  the message itself;
+- comms: JupyterLab and Notebook 7 use Panel's own comms; Voilà, VS Code and Colab draw
+  Panel through jupyter_bokeh's ipywidget. The frontend is detected where the kernel can
+  tell (Colab and VS Code by Panel's rules, Voilà by the variables it gives its kernels);
+  elsewhere ``notebook_mode("vscode")`` (or ``PROCDECK_NOTEBOOK=vscode``) says it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import urllib.parse
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+import panel as pn
+from bokeh.models import ImportedStyleSheet
+from panel.io.resources import CDN_DIST, DIST_DIR
+
+__all__ = [
+    "COMMS", "FRONTENDS", "active_frontend", "detect_frontend", "notebook_mode", "shown_views",
+    "stop_when_closed",
+]
+
+COMMS: Mapping[str, str] = {
+    "jupyterlab": "default",
+    "notebook": "default",
+    "voila": "ipywidgets",
+    "ipywidgets": "ipywidgets",
+    "vscode": "vscode",
+    "colab": "colab",
+}
+"""Each frontend procdeck knows, and the Panel ``comms`` it needs."""
+
+FRONTENDS = tuple(COMMS)
+ENV_VAR = "PROCDECK_NOTEBOOK"
+"""Environment variable naming the frontend when it cannot be detected."""
+
+# Panel extensions the notebook app needs (the served app loads the same, see serve.py).
+_EXTENSIONS = ("tabulator",)
+
+_active: dict[str, str | None] = {"frontend": None}
+
+
+def detect_frontend(
+    environ: Mapping[str, str] | None = None, modules: Mapping[str, Any] | None = None
+) -> str:
+    """The notebook frontend this kernel is shown in, as far as the kernel can tell.
+
+    ``PROCDECK_NOTEBOOK`` wins; then Colab (its module is loaded in its kernels), VS Code
+    (``VSCODE_PID``/``VSCODE_CWD``, Panel's own rule), Voilà (its kernels get
+    ``VOILA_*`` variables); anything else is taken for JupyterLab or Notebook 7,
+    which need the same set-up.
+    """
+    environ = os.environ if environ is None else environ
+    modules = sys.modules if modules is None else modules
+    named = environ.get(ENV_VAR, "").strip().lower()
+    if named:
+        if named not in COMMS:
+            raise ValueError(f"{ENV_VAR}={named!r}: expected one of {', '.join(FRONTENDS)}")
+        return named
+    if "google.colab" in modules:
+        return "colab"
+    if "VSCODE_PID" in environ or "VSCODE_CWD" in environ:
+        return "vscode"
+    if any(key.startswith("VOILA_") for key in environ):
+        return "voila"
+    return "jupyterlab"
+
+
+def active_frontend() -> str | None:
+    """The frontend :func:`notebook_mode` set Panel up for, or None before it ran."""
+    return _active["frontend"]
+
+
+def notebook_mode(frontend: str | None = None) -> str:
+    """Set Panel up for ``frontend`` (default: detected), offline; returns its name.
+
+    Idempotent: calling it again for the same frontend does nothing, so every
+    ``client.show()`` may call it. Call it yourself, before the first ``show``, only
+    where detection fails: ``procdeck.gui.notebook_mode("vscode")``.
+    """
+    name = (frontend or detect_frontend()).strip().lower()
+    if name not in COMMS:
+        raise ValueError(f"unknown notebook frontend {name!r}: expected one of "
+                         f"{', '.join(FRONTENDS)}")
+    if _active["frontend"] == name:
+        return name
+    _serve_stylesheets_inline()
+    pn.config.inline = True
+    pn.extension(*_EXTENSIONS, comms=COMMS[name], inline=True, notifications=False)
+    _active["frontend"] = name
+    return name
+
+
+# -- stylesheets travel with the document -----------------------------------------------------
+
+@lru_cache(maxsize=256)
+def inline_url(url: str) -> str:
+    """``url`` as a ``data:`` URL when it names a file of Panel's CDN folder, else ``url``.
+
+    The file is read from Panel's installed ``dist`` folder, which is what the CDN
+    serves for this Panel version.
+    """
+    if not url.startswith(CDN_DIST):
+        return url
+    relative = url[len(CDN_DIST):].split("?", 1)[0].split("#", 1)[0]
+    path = (DIST_DIR / relative).resolve()
+    if DIST_DIR.resolve() not in path.parents or not path.is_file():
+        return url
+    css = path.read_text(encoding="utf-8")
+    return "data:text/css;charset=utf-8," + urllib.parse.quote(css, safe="")
+
+
+_original_to_serializable = ImportedStyleSheet.to_serializable
+
+
+def _to_serializable(self: ImportedStyleSheet, serializer: Any) -> Any:
+    rep = _original_to_serializable(self, serializer)
+    attributes = rep.get("attributes") if isinstance(rep, dict) else None
+    if _active["frontend"] is not None and attributes and isinstance(attributes.get("url"), str):
+        attributes["url"] = inline_url(attributes["url"])
+    return rep
+
+
+def _serve_stylesheets_inline() -> None:
+    # Serialisation is the one place every stylesheet passes on its way to the browser,
+    # whichever Panel code path made it (first render, later patches, ipywidget sync).
+    if ImportedStyleSheet.to_serializable is not _to_serializable:
+        ImportedStyleSheet.to_serializable = _to_serializable  # type: ignore[method-assign]
+
+
+# -- views that outlive their output ---------------------------------------------------------
+
+def shown_views(view: Any) -> int:
+    """How many outputs show ``view`` (a Panel object) right now.
+
+    Panel keeps every displayed root in ``pn.state._views`` and drops it when the
+    frontend says the output is gone (cleared, re-run, notebook closed).
+    """
+    models = getattr(view, "_models", {})
+    return sum(1 for ref in list(models) if ref in pn.state._views)
+
+
+def stop_when_closed(view: Any, stop: Callable[[], None], *, interval: float = 0.5) -> Any:
+    """Call ``stop`` once ``view`` has been shown and no output shows it any more.
+
+    Re-running a cell stops what the cell's earlier runs showed at once (JupyterLab
+    and Notebook 7 name the cell in each execute request, and tell the kernel nothing
+    when they drop an output). An output that Panel hears is gone (its frontend
+    extension reports it) stops within ``interval`` seconds. Returns the watching task
+    (None when no event loop runs, e.g. outside a kernel).
+    """
+    _replace_earlier_runs(stop)
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+    async def watch() -> None:
+        shown = False
+        while True:
+            await asyncio.sleep(interval)
+            if shown_views(view):
+                shown = True
+            elif shown:
+                stop()
+                return
+
+    return loop.create_task(watch(), name="procdeck-view-watch")
+
+
+# cell id -> (the execute request that showed them, how to stop what it showed)
+_shown_by_cell: dict[str, tuple[str, list[Callable[[], None]]]] = {}
+
+
+def _current_cell() -> tuple[str, str] | None:
+    """``(cell id, execute request id)`` of the cell running now, when the frontend says."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    shell = get_ipython()
+    header = getattr(shell, "parent_header", None) or {}
+    cell = (header.get("metadata") or {}).get("cellId")
+    request = (header.get("header") or {}).get("msg_id")
+    return (str(cell), str(request)) if cell and request else None
+
+
+def _replace_earlier_runs(stop: Callable[[], None]) -> None:
+    current = _current_cell()
+    if current is None:
+        return
+    cell, request = current
+    earlier_request, stops = _shown_by_cell.get(cell, ("", []))
+    if earlier_request != request:
+        for earlier in stops:
+            earlier()
+        stops = []
+    _shown_by_cell[cell] = (request, [*stops, stop])
+
+
+# -- the ipywidget way (Voilà, VS Code, Colab) -------------------------------------------------
+
+def as_widget(view: Any) -> Any:
+    """``view`` as a jupyter_bokeh widget whose ``pn.state.onload`` waits for the browser.
+
+    ``pn.ipywidget`` shows the first render but loses what the app does before the
+    page has connected (Voilà runs the whole notebook first) and never sends the
+    patches Panel holds back once the document counts as connected: the app then
+    stays at "Connecting…". Here the document is one Panel knows: onload callbacks
+    run on the browser's ``document_ready``, and changes are sent from this thread.
+    """
+    import threading
+    from functools import partial
+
+    from bokeh.document import Document
+    from jupyter_bokeh.widgets import BokehModel
+    from panel.io.state import set_curdoc, state
+
+    doc = Document()
+    doc.on_event("document_ready", partial(state._schedule_on_load, doc))
+    state._loaded[doc] = False  # else a document without a server session counts as loaded
+    state._thread_id_[doc] = threading.get_ident()  # else unhold waits for a server tick
+    with set_curdoc(doc):
+        model = pn.panel(view).get_root(doc)
+    doc.add_root(model)  # else jupyter_bokeh moves the model to a document of its own
+    return BokehModel(model, combine_events=True)
+
+
+def uses_ipywidget() -> bool:
+    """True when the active frontend draws Panel through jupyter_bokeh's ipywidget."""
+    frontend = _active["frontend"]
+    return frontend is not None and COMMS[frontend] != "default"
+
+
+def repr_mimebundle(view: Any, include: Any = None, exclude: Any = None) -> Any:
+    """What a notebook shows for ``view``: Panel's own output, or the ipywidget where needed."""
+    if uses_ipywidget():
+        return as_widget(view)._repr_mimebundle_(include=include, exclude=exclude)
+    create = getattr(view, "_create_view", None)  # a Viewer: what its __panel__ draws
+    target = create() if create is not None else pn.panel(view)
+    return target._repr_mimebundle_(include, exclude)
+
+
+class FrontendDisplay:
+    """Mix-in for Panel ``Viewer``\\ s shown in notebooks: displayed as the frontend needs."""
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
+        return repr_mimebundle(self, include, exclude)
