@@ -13,6 +13,11 @@ from the kernel instead:
   such a sheet is sent to the browser its URL is swapped for a ``data:`` URL holding
   the same file from Panel's installed ``dist`` folder, so the browser reads it from
   the message itself;
+- threads: JupyterLab 4.6 sends comm messages to a kernel *subshell*, so Panel would
+  handle a click in the subshell's thread while the app's ticks update the same
+  document on the main thread: patches interleave on the wire ("Expected text fragment
+  but received binary fragment", "reference ... isn't known") and updates get lost.
+  Browser events are handed to the kernel's main event loop instead;
 - comms: JupyterLab and Notebook 7 use Panel's own comms; Voilà, VS Code and Colab draw
   Panel through jupyter_bokeh's ipywidget. The frontend is detected where the kernel can
   tell (Colab and VS Code by Panel's rules, Voilà by the variables it gives its kernels);
@@ -103,6 +108,7 @@ def notebook_mode(frontend: str | None = None) -> str:
     if _active["frontend"] == name:
         return name
     _serve_stylesheets_inline()
+    _handle_browser_events_on_the_main_thread()
     pn.config.inline = True
     pn.extension(*_EXTENSIONS, comms=COMMS[name], inline=True, notifications=False)
     _active["frontend"] = name
@@ -264,3 +270,45 @@ class FrontendDisplay:
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
         return repr_mimebundle(self, include, exclude)
+
+
+# -- one thread for the document ----------------------------------------------------------------
+
+_main: dict[str, Any] = {"loop": None, "thread": None}
+
+
+def _on_main_thread(handler: Callable[..., None]) -> Callable[..., None]:
+    """``handler``, run on the kernel's main event loop whichever thread receives the message."""
+    import functools
+    import threading
+
+    @functools.wraps(handler)
+    def run(*args: Any, **kwargs: Any) -> None:
+        loop, thread = _main["loop"], _main["thread"]
+        if loop is None or threading.get_ident() == thread or loop.is_closed():
+            handler(*args, **kwargs)
+        else:
+            loop.call_soon_threadsafe(functools.partial(handler, *args, **kwargs))
+
+    run.__procdeck_main_thread__ = True  # type: ignore[attr-defined]
+    return run
+
+
+def _handle_browser_events_on_the_main_thread() -> None:
+    import threading
+
+    import pyviz_comms
+
+    try:
+        _main["loop"] = asyncio.get_running_loop()
+        _main["thread"] = threading.get_ident()
+    except RuntimeError:  # no kernel loop: nothing to hand events to
+        return
+    if not getattr(pyviz_comms.Comm._handle_msg, "__procdeck_main_thread__", False):
+        pyviz_comms.Comm._handle_msg = _on_main_thread(pyviz_comms.Comm._handle_msg)
+    try:
+        from jupyter_bokeh.widgets import BokehModel
+    except ImportError:
+        return
+    if not getattr(BokehModel._sync_model, "__procdeck_main_thread__", False):
+        BokehModel._sync_model = _on_main_thread(BokehModel._sync_model)
