@@ -165,7 +165,8 @@ def test_process_titles_replace_ids_once_loaded(client: Client) -> None:
     poller = JobPoller(client)
     poller.tick()
     table = JobTable(poller)
-    assert table.row(job_id)["process"] == "primes_between"
+    assert table.row(job_id)["process"] == '<span title="primes_between">primes_between</span>'
     asyncio.run(poller.load_process_titles())
-    assert table.row(job_id)["process"] == "Prime Processor (primes_between)"
-    assert table.table.value.loc[job_id, "process"] == "Prime Processor (primes_between)"
+    label = "Prime Processor (primes_between)"
+    assert table.row(job_id)["process"] == f'<span title="{label}">{label}</span>'
+    assert table.table.value.loc[job_id, "process"] == f'<span title="{label}">{label}</span>'

@@ -1,7 +1,8 @@
 """One job as one table row: the cells the job table shows, as plain data. Panel-free.
 
 Server text (ids, messages, statuses) only ever reaches the page escaped: cells
-that carry markup (badges, times, action buttons) are built here with
+that carry markup (badges, process labels with a hover title, times, action buttons) are
+built here with
 :func:`html.escape`, and plain-text columns use Tabulator's ``plaintext``
 formatter, which escapes too.
 
@@ -36,15 +37,21 @@ __all__ = [
 ]
 
 INDEX = "job"
-TIME_COLUMNS = ("created", "started", "finished")
-ACTION_COLUMNS = ("dismiss", "results", "error", "again")
+# Started and finished are in the job's details: a row has room for one time only.
+TIME_COLUMNS = ("created",)
+# The button columns, last in the row. ``open`` holds Results (successful job) or Error
+# (failed job): a job is never both, so one narrow column serves the two.
+ACTION_COLUMNS = ("open", "again", "dismiss")
 # Accessible names of the row buttons (browser tests and screen readers find them by these).
 ACTION_LABELS = {"dismiss": "Dismiss", "results": "Results", "error": "Error", "again": "Run again"}
 _ACTION_GLYPHS = {"dismiss": "✕", "results": "▤", "error": "⚠", "again": "↻"}
 HIDDEN_COLUMNS = ("status_value", "process_id", "search_text")
+# The buttons come last, after the hidden columns too: the table freezes them to the
+# right edge, and Panel matches its column settings to the columns by position after
+# moving the frozen ones there.
 COLUMNS = (
-    "status", "progress", *ACTION_COLUMNS, "process", "message", *TIME_COLUMNS, "duration",
-    *HIDDEN_COLUMNS,
+    "process", "status", "progress", "message", *TIME_COLUMNS, "duration", *HIDDEN_COLUMNS,
+    *ACTION_COLUMNS,
 )
 
 _STATUS_TONES = {
@@ -72,24 +79,27 @@ def to_datetime(value: datetime | str | None) -> datetime | None:
     return value.astimezone(UTC)
 
 
-def relative_time(when: datetime, now: datetime) -> str:
-    """``when`` relative to ``now``: "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago"."""
+def relative_time(when: datetime, now: datetime, *, compact: bool = False) -> str:
+    """``when`` relative to ``now``: "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago".
+
+    ``compact`` (the job table's narrow column): "42s ago", "5m ago", "3h ago", "2d ago".
+    """
     seconds = (now - when).total_seconds()
     if seconds < 0:
-        return "in the future" if seconds < -60 else "just now"
+        if seconds >= -60:
+            return "just now"  # clocks a little apart
+        return "in future" if compact else "in the future"
     if seconds < 5:
         return "just now"
-    if seconds < 60:
-        return f"{int(seconds)} s ago"
-    if seconds < 3600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 86400:
-        return f"{int(seconds // 3600)} h ago"
-    return f"{int(seconds // 86400)} d ago"
+    for unit, size, short in (("d", 86400, "d"), ("h", 3600, "h"), ("min", 60, "m")):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count}{short} ago" if compact else f"{count} {unit} ago"
+    return f"{int(seconds)}s ago" if compact else f"{int(seconds)} s ago"
 
 
 def time_cell(value: datetime | str | None, now: datetime) -> str:
-    """Markup of a time cell: relative text, absolute time as tooltip, sortable."""
+    """Markup of a time cell: compact relative text, absolute time as tooltip, sortable."""
     if value is None:
         return ""
     when = to_datetime(value)
@@ -98,7 +108,8 @@ def time_cell(value: datetime | str | None, now: datetime) -> str:
         return f'<span title="{text}">{text}</span>'
     iso = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     absolute = when.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return f'<time datetime="{iso}" title="{absolute}">{relative_time(when, now)}</time>'
+    text = relative_time(when, now, compact=True)
+    return f'<time datetime="{iso}" title="{absolute}">{text}</time>'
 
 
 def duration_seconds(info: JobInfo, now: datetime) -> float | None:
@@ -111,22 +122,28 @@ def duration_seconds(info: JobInfo, now: datetime) -> float | None:
     return max(0.0, (end - started).total_seconds())
 
 
-def format_duration(seconds: float) -> str:
-    """``0.4 s``, ``12.3 s``, ``3 min 05 s``, ``2 h 04 min``."""
+def format_duration(seconds: float, *, compact: bool = False) -> str:
+    """``0.4 s``, ``12.3 s``, ``3 min 05 s``, ``2 h 04 min``; compact: ``3m 05s``, ``2h 04m``."""
     if seconds < 60:
         return f"{seconds:.1f} s"
     if seconds < 3600:
         minutes, rest = divmod(int(seconds), 60)
-        return f"{minutes} min {rest:02d} s"
+        return f"{minutes}m {rest:02d}s" if compact else f"{minutes} min {rest:02d} s"
     hours, rest = divmod(int(seconds), 3600)
-    return f"{hours} h {rest // 60:02d} min"
+    return f"{hours}h {rest // 60:02d}m" if compact else f"{hours} h {rest // 60:02d} min"
 
 
 def duration_cell(seconds: float | None) -> str:
-    """Markup of the duration cell; the hidden key makes string sorting numeric."""
+    """Markup of the duration cell: compact, the long form on hover; sorts numerically.
+
+    The hidden key in front makes string sorting numeric; the compact form keeps
+    the column as narrow as its heading.
+    """
     if seconds is None or math.isnan(seconds):
         return ""
-    return f'<span data-sort="{seconds:012.3f}"></span>{format_duration(seconds)}'
+    return (f'<span data-sort="{seconds:012.3f}"></span>'
+            f'<span title="{format_duration(seconds)}">'
+            f"{format_duration(seconds, compact=True)}</span>")
 
 
 def action_button(action: str, job_id: str) -> str:
@@ -162,22 +179,21 @@ def job_row(
     progress = info.progress
     if progress is None:
         progress = 100 if status == JobStatus.SUCCESSFUL else 0
-    actions = {
-        "dismiss": True,
-        "results": status == JobStatus.SUCCESSFUL,
-        "error": status == JobStatus.FAILED,
-        "again": bool(can_run_again and can_run_again(job_id)),
-    }
+    opens = {JobStatus.SUCCESSFUL: "results", JobStatus.FAILED: "error"}.get(status)
+    again = bool(can_run_again and can_run_again(job_id))
     label = process_label(process, titles or {})
     message = info.message or ""
     return {
-        "process": label,
+        # The narrow column cuts long labels short ("…"): the whole label shows on hover.
+        "process": f'<span title="{escape(label)}">{escape(label)}</span>' if label else "",
         "status": status_badge(status),
         "progress": int(progress),
         "message": message,
         **{name: time_cell(getattr(info, name), now) for name in TIME_COLUMNS},
         "duration": duration_cell(duration_seconds(info, now)),
-        **{name: action_button(name, job_id) if on else "" for name, on in actions.items()},
+        "open": action_button(opens, job_id) if opens else "",
+        "again": action_button("again", job_id) if again else "",
+        "dismiss": action_button("dismiss", job_id),
         "status_value": str(status),
         "process_id": process or "",
         "search_text": " ".join((job_id, label, str(status), message)).lower(),

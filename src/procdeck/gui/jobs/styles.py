@@ -21,9 +21,30 @@ _BADGES = """
 """
 
 TABLE_CSS = _BADGES + """
+/* Compact: the table shares a side pane with the filters and seven columns must fit. The
+   headings set most column widths, so they are small, regular weight and muted. */
+:host .tabulator { font-size: 12px; }
+:host .tabulator .tabulator-header .tabulator-col .tabulator-col-content { padding: 4px 3px; }
+:host .tabulator .tabulator-header .tabulator-col .tabulator-col-title { font-size: 11px;
+  font-weight: 500; color: var(--pd-muted, #5b6470); }
+:host .tabulator-row .tabulator-cell { padding: 4px 3px; }
+/* The sort arrow shows on the sorted column (and on hover) only: reserved on every
+   heading, its space would widen each column by a third. */
+:host .tabulator .tabulator-header .tabulator-col.tabulator-sortable .tabulator-col-title {
+  padding-right: 12px; }
+:host .tabulator .tabulator-header .tabulator-col.tabulator-sortable[aria-sort="none"]
+  .tabulator-col-title { padding-right: 0; }
+:host .tabulator .tabulator-header .tabulator-col.tabulator-sortable[aria-sort="none"]
+  .tabulator-col-sorter { visibility: hidden; }
+:host .tabulator .tabulator-header .tabulator-col.tabulator-sortable[aria-sort="none"]:hover
+  .tabulator-col-sorter { visibility: visible; }
+:host .tabulator .pd-status { font-size: 11px; padding: 0 5px; }
+:host .tabulator-row .tabulator-cell[tabulator-field="open"],
+:host .tabulator-row .tabulator-cell[tabulator-field="again"],
+:host .tabulator-row .tabulator-cell[tabulator-field="dismiss"] { padding: 3px 2px; }
 .pd-row-action { border: 1px solid var(--pd-border, #d0d5dd); background: var(--pd-surface, #fff);
-  color: var(--pd-text, #1b1f24); border-radius: 6px; width: 26px; height: 22px; padding: 0;
-  cursor: pointer; font-size: 13px; line-height: 20px; }
+  color: var(--pd-text, #1b1f24); border-radius: 6px; width: 20px; height: 22px; padding: 0;
+  cursor: pointer; font-size: 12px; line-height: 20px; }
 .pd-row-action:hover, .pd-row-action:focus-visible { background: var(--pd-accent-soft, #e8effd);
   outline: 2px solid var(--pd-accent, #2563eb); outline-offset: 1px; }
 .pd-action-dismiss:hover { color: var(--pd-bad, #b91c1c); }
@@ -43,6 +64,14 @@ TABLE_CSS = _BADGES + """
   background-color: var(--pd-surface-2, #f8fafc); }
 :host .tabulator-row.tabulator-selected, :host .tabulator-row.tabulator-selected .tabulator-cell {
   background-color: var(--pd-accent-soft, #e8effd); }
+/* The frozen job column and buttons: Tabulator draws their edge in a fixed light grey
+   (its theme loads after this sheet, so these rules name as much as its own). */
+:host .tabulator .tabulator-header .tabulator-col.tabulator-frozen.tabulator-frozen-left,
+:host .tabulator-row .tabulator-cell.tabulator-frozen.tabulator-frozen-left {
+  border-right: 1px solid var(--pd-border, #e2e6ec); }
+:host .tabulator .tabulator-header .tabulator-col.tabulator-frozen.tabulator-frozen-right,
+:host .tabulator-row .tabulator-cell.tabulator-frozen.tabulator-frozen-right {
+  border-left: 1px solid var(--pd-border, #e2e6ec); }
 :host .tabulator .tabulator-footer { background-color: var(--pd-surface-2, #f8fafc);
   color: var(--pd-text, #1b1f24); border-top-color: var(--pd-border, #e2e6ec); }
 :host .tabulator .tabulator-footer .tabulator-page { background-color: var(--pd-surface, #fff);

@@ -51,12 +51,12 @@ Select = Callable[[str], Any]
 
 _TITLES = {
     INDEX: "Job", "process": "Process", "status": "Status", "progress": "Progress",
-    "message": "Message", "created": "Created", "started": "Started", "finished": "Finished",
-    "duration": "Duration", "dismiss": "", "results": "", "error": "", "again": "",
+    "message": "Message", "created": "Created", "duration": "Duration",
+    **{name: "" for name in ACTION_COLUMNS},
 }
 _FORMATTERS: dict[str, Any] = {
     INDEX: {"type": "plaintext"},
-    "process": {"type": "plaintext"},
+    "process": {"type": "html"},  # escaped in rows.py, with the whole label on hover
     "message": {"type": "plaintext"},
     "status": {"type": "html"},
     # A translucent bar and the palette's text colour read well on light and dark rows.
@@ -64,10 +64,36 @@ _FORMATTERS: dict[str, Any] = {
                  "color": "rgba(37, 99, 235, 0.38)", "legendColor": "var(--pd-text, #1b1f24)"},
     **{name: {"type": "html"} for name in (*TIME_COLUMNS, "duration", *ACTION_COLUMNS)},
 }
-_WIDTHS = {
-    INDEX: 72, "process": 150, "status": 96, "progress": 112, "message": 200, "created": 92,
-    "started": 92, "finished": 92, "duration": 86, **{name: 38 for name in ACTION_COLUMNS},
+# Room for a row button (20 px, see styles.py) and the cell's padding and border.
+_ACTION_WIDTH = 25
+_WIDTHS = dict.fromkeys(ACTION_COLUMNS, _ACTION_WIDTH)
+# Tabulator's ``fitColumns`` layout shares the table's width among the columns, so
+# nothing scrolls sideways while the minimum widths fit: the widest usual cell or the
+# heading, whichever is wider, in DejaVu Sans (the widest common system font). They
+# add up to 437 px with the buttons, what the app's job pane offers (440 px). Spare
+# width goes to the process and the message (``widthGrow``); the message is the one
+# column hidden when there is no room for it (``responsive`` 1; 0 is never hidden):
+# the job's details show it, and the search finds it.
+_COLUMN_SIZES: dict[str, dict[str, Any]] = {
+    INDEX: {"minWidth": 48, "widthGrow": 1},  # "job_12"; longer ids end in "…"
+    "process": {"minWidth": 56, "widthGrow": 3},
+    "status": {"minWidth": 82, "widthGrow": 0.25},  # the "successful" badge
+    "progress": {"minWidth": 56, "widthGrow": 0.25},
+    "message": {"minWidth": 160, "widthGrow": 4, "responsive": 1},
+    "created": {"minWidth": 64, "widthGrow": 0.25},  # the heading and its sort arrow
+    "duration": {"minWidth": 56, "widthGrow": 0.25},  # "3m 05s"
+    **{name: {"minWidth": _ACTION_WIDTH, "resizable": False, "hozAlign": "center"}
+       for name in ACTION_COLUMNS},
 }
+_CONFIGURATION = {
+    "columnDefaults": {"headerSortTristate": False, "responsive": 0},
+    "responsiveLayout": "hide",
+    "columns": [{"field": field, **spec} for field, spec in _COLUMN_SIZES.items()],
+}
+_FILTER_MARGIN = (5, 4)
+# Should the table still get less room than its columns need, the buttons stay in
+# view at the right edge (only the middle columns would scroll).
+_FROZEN = {INDEX: "left", **dict.fromkeys(ACTION_COLUMNS, "right")}
 
 
 def _now() -> datetime:
@@ -144,14 +170,17 @@ class JobTable(Viewer):
             formatters=_FORMATTERS,
             titles=_TITLES,
             widths=_WIDTHS,
-            frozen_columns=[INDEX],
+            frozen_columns=_FROZEN,
             sortable={name: False for name in ACTION_COLUMNS},
             header_align="left",
-            layout="fit_data_table",
+            layout="fit_columns",
             sizing_mode="stretch_width",
             min_height=120,
+            # No side margins: the pane is narrow and every pixel goes to the columns.
+            margin=(5, 0),
+            container_popup=False,  # nothing pops up (no editors); spares an empty column
             stylesheets=[TABLE_CSS],
-            configuration={"columnDefaults": {"headerSortTristate": False}},
+            configuration=_CONFIGURATION,
         )
         self.table.add_filter(pn.bind(
             _filter_frame, status=self.param.status_filter,
@@ -176,17 +205,23 @@ class JobTable(Viewer):
         # Filters as the person types (``value_input``), not only on Enter.
         self._search_input = pn.widgets.TextInput(
             name="Search", value=self.search, placeholder="id, process, status, message",
-            sizing_mode="stretch_width", min_width=120,
+            sizing_mode="stretch_width", min_width=100, margin=_FILTER_MARGIN,
         )
         self._search_input.param.watch(self._on_search_typed, "value_input")
         self.param.watch(self._on_search, "search")
+        # Each filter may shrink to its minimum: fixed widths would make the row, and with
+        # it the whole job view, wider than a narrow pane, which then cuts off its right side.
         filters = pn.Row(
             self._search_input,
-            pn.widgets.Select.from_param(self.param.status_filter, name="Status", width=110,
+            pn.widgets.Select.from_param(self.param.status_filter, name="Status",
+                                         sizing_mode="stretch_width", min_width=90,
+                                         max_width=120, margin=_FILTER_MARGIN,
                                          description=None),
-            pn.widgets.Select.from_param(self.param.process_filter, name="Process", width=140,
+            pn.widgets.Select.from_param(self.param.process_filter, name="Process",
+                                         sizing_mode="stretch_width", min_width=100,
+                                         max_width=160, margin=_FILTER_MARGIN,
                                          description=None),
-            sizing_mode="stretch_width",
+            sizing_mode="stretch_width", margin=0,
         )
         self.notifications = JobNotifications(poller, on_open=self.open_job)
         self.details = None if on_select is not None else JobDetailsView(poller.client, poller)
@@ -458,14 +493,18 @@ class JobTable(Viewer):
         self.run_action(event.column, job_id)
 
     def run_action(self, action: str, job_id: str) -> None:
-        """What a row button does: ``dismiss``, ``results``, ``error`` or ``again``."""
+        """What a row button does: ``dismiss``, ``open`` (also ``results``, ``error``), ``again``.
+
+        ``open`` is the column of the Results (successful job) and Error (failed job)
+        buttons; both show the job's details.
+        """
         info = self.poller.jobs.get(job_id)
         if action == "dismiss":
             if info is not None and info.is_final:
                 self.pending_removal = job_id  # removing results is not undoable: ask first
             else:
                 spawn(self.dismiss(job_id))
-        elif action in ("results", "error"):
+        elif action in ("open", "results", "error"):
             self.open_job(job_id)
         elif action == "again":
             request = self.poller.request_for(job_id)
