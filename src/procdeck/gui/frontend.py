@@ -18,6 +18,10 @@ from the kernel instead:
   document on the main thread: patches interleave on the wire ("Expected text fragment
   but received binary fragment", "reference ... isn't known") and updates get lost.
   Browser events are handed to the kernel's main event loop instead;
+- order: until the browser has opened an output's comm Panel re-tries each patch every
+  0.1 s, and a patch made after the comm opened overtook the ones still waiting; one
+  that refers to a model defined in an earlier, still waiting patch then fails in the
+  browser. Patches of a comm now leave in the order they were made;
 - comms: JupyterLab and Notebook 7 use Panel's own comms; Voilà, VS Code and Colab draw
   Panel through jupyter_bokeh's ipywidget. The frontend is detected where the kernel can
   tell (Colab and VS Code by Panel's rules, Voilà by the variables it gives its kernels);
@@ -60,7 +64,7 @@ ENV_VAR = "PROCDECK_NOTEBOOK"
 # Panel extensions the notebook app needs (the served app loads the same, see serve.py).
 _EXTENSIONS = ("tabulator",)
 
-_active: dict[str, str | None] = {"frontend": None}
+_active: dict[str, str | None] = {"frontend": None, "page": None}
 
 
 def detect_frontend(
@@ -97,22 +101,41 @@ def active_frontend() -> str | None:
 def notebook_mode(frontend: str | None = None) -> str:
     """Set Panel up for ``frontend`` (default: detected), offline; returns its name.
 
-    Idempotent: calling it again for the same frontend does nothing, so every
-    ``client.show()`` may call it. Call it yourself, before the first ``show``, only
+    Idempotent: calling it again for the same frontend and page does nothing, so every
+    ``client.show()`` may call it; for a page opened anew on the same kernel (a reload)
+    the scripts are sent again. Call it yourself, before the first ``show``, only
     where detection fails: ``procdeck.gui.notebook_mode("vscode")``.
     """
     name = (frontend or detect_frontend()).strip().lower()
     if name not in COMMS:
         raise ValueError(f"unknown notebook frontend {name!r}: expected one of "
                          f"{', '.join(FRONTENDS)}")
-    if _active["frontend"] == name:
+    page = _current_page()
+    if _active["frontend"] == name and page == _active["page"]:
         return name
     _serve_stylesheets_inline()
     _handle_browser_events_on_the_main_thread()
+    _keep_patches_in_order()
     pn.config.inline = True
     pn.extension(*_EXTENSIONS, comms=COMMS[name], inline=True, notifications=False)
     _active["frontend"] = name
+    _active["page"] = page
     return name
+
+
+def _current_page() -> str | None:
+    """The frontend session (one per open page) of the running cell's execute request.
+
+    A page opened anew (a reload, the notebook opened again) on a running kernel has
+    none of the scripts an earlier page was sent: they are sent again for it.
+    """
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    header = (getattr(get_ipython(), "parent_header", None) or {}).get("header") or {}
+    session = header.get("session")
+    return str(session) if session else None
 
 
 # -- stylesheets travel with the document -----------------------------------------------------
@@ -233,17 +256,10 @@ def as_widget(view: Any) -> Any:
     stays at "Connecting…". Here the document is one Panel knows: onload callbacks
     run on the browser's ``document_ready``, and changes are sent from this thread.
     """
-    import threading
-    from functools import partial
-
-    from bokeh.document import Document
     from jupyter_bokeh.widgets import BokehModel
-    from panel.io.state import set_curdoc, state
+    from panel.io.state import set_curdoc
 
-    doc = Document()
-    doc.on_event("document_ready", partial(state._schedule_on_load, doc))
-    state._loaded[doc] = False  # else a document without a server session counts as loaded
-    state._thread_id_[doc] = threading.get_ident()  # else unhold waits for a server tick
+    doc = waiting_document()
     with set_curdoc(doc):
         model = pn.panel(view).get_root(doc)
     doc.add_root(model)  # else jupyter_bokeh moves the model to a document of its own
@@ -263,6 +279,23 @@ def repr_mimebundle(view: Any, include: Any = None, exclude: Any = None) -> Any:
     create = getattr(view, "_create_view", None)  # a Viewer: what its __panel__ draws
     target = create() if create is not None else pn.panel(view)
     return target._repr_mimebundle_(include, exclude)
+
+
+def waiting_document() -> Any:
+    """A Bokeh document whose ``pn.state.onload`` callbacks run once the browser drew it."""
+    import threading
+    from functools import partial
+
+    from bokeh.document import Document
+    from panel.io.state import state
+
+    doc = Document()
+    # jupyter_bokeh's widget forwards the browser's document_ready; Panel's own notebook
+    # output does not (see repr_mimebundle for what stands in for it there)
+    doc.on_event("document_ready", partial(state._schedule_on_load, doc))
+    state._loaded[doc] = False  # else a document without a server session counts as loaded
+    state._thread_id_[doc] = threading.get_ident()  # else unhold waits for a server tick
+    return doc
 
 
 class FrontendDisplay:
@@ -312,3 +345,57 @@ def _handle_browser_events_on_the_main_thread() -> None:
         return
     if not getattr(BokehModel._sync_model, "__procdeck_main_thread__", False):
         BokehModel._sync_model = _on_main_thread(BokehModel._sync_model)
+
+
+# -- patches in order -----------------------------------------------------------------------------
+
+# Panel modules that imported ``panel.io.notebook.push`` by name
+_PUSH_USERS = ("panel.io.notebook", "panel.reactive", "panel.pane.base", "panel.pane.plot",
+               "panel.io.datamodel")
+_outbox: dict[int, list[Any]] = {}
+_waiting: set[int] = set()
+
+
+def ordered_push(doc: Any, comm: Any, binary: bool = True, msg: Any = None) -> None:
+    """Panel's ``push``, but a comm's patches are sent in the order they were made."""
+    from panel.io.model import diff
+
+    if msg is None:
+        msg = diff(doc, binary=binary)
+    if msg is None:
+        return
+    _outbox.setdefault(id(comm), []).append(msg)
+    _send_waiting(comm)
+
+
+def _send_waiting(comm: Any) -> None:
+    from panel.io.notebook import send
+
+    key = id(comm)
+    queue = _outbox.get(key)
+    if not queue:
+        _outbox.pop(key, None)
+        return
+    if not comm._comm:  # the browser has not opened it yet: try again shortly
+        if key not in _waiting:
+            _waiting.add(key)
+            loop = _main["loop"] or asyncio.get_event_loop()
+            loop.call_later(0.1, _retry, comm)
+        return
+    while queue:
+        send(comm, queue.pop(0))
+    _outbox.pop(key, None)
+
+
+def _retry(comm: Any) -> None:
+    _waiting.discard(id(comm))
+    _send_waiting(comm)
+
+
+def _keep_patches_in_order() -> None:
+    import importlib
+
+    for name in _PUSH_USERS:
+        module = importlib.import_module(name)
+        if getattr(module, "push", None) is not ordered_push:
+            module.push = ordered_push  # type: ignore[attr-defined]

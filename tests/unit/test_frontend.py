@@ -1,0 +1,106 @@
+"""procdeck.gui.frontend without a browser: detection, inline stylesheets, cell re-runs, threads."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import urllib.parse
+
+import pytest
+from bokeh.core.serialization import Serializer
+from bokeh.models import ImportedStyleSheet
+from panel.io.resources import CDN_DIST
+
+from procdeck.gui import frontend
+
+
+@pytest.mark.parametrize(("environ", "modules", "expected"), [
+    ({}, {}, "jupyterlab"),
+    ({"VOILA_KERNEL_ID": "k", "VOILA_BASE_URL": "/"}, {}, "voila"),
+    ({"VSCODE_PID": "12"}, {}, "vscode"),
+    ({}, {"google.colab": object()}, "colab"),
+    ({"PROCDECK_NOTEBOOK": "Notebook", "VOILA_BASE_URL": "/"}, {}, "notebook"),
+])
+def test_detect_frontend(environ, modules, expected) -> None:
+    assert frontend.detect_frontend(environ, modules) == expected
+
+
+def test_an_unknown_frontend_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="PROCDECK_NOTEBOOK='lynx'"):
+        frontend.detect_frontend({"PROCDECK_NOTEBOOK": "lynx"}, {})
+    with pytest.raises(ValueError, match="unknown notebook frontend 'lynx'"):
+        frontend.notebook_mode("lynx")
+
+
+def test_cdn_stylesheets_travel_as_data_urls() -> None:
+    url = f"{CDN_DIST}css/loading.css?v=1"
+    inlined = frontend.inline_url(url)
+    assert inlined.startswith("data:text/css;charset=utf-8,")
+    assert ".pn-loading" in urllib.parse.unquote(inlined)
+    # outside Panel's folder, missing files and other hosts stay as they are
+    for other in (f"{CDN_DIST}../../secret.css", f"{CDN_DIST}css/nope.css",
+                  "https://example.org/a.css"):
+        assert frontend.inline_url(other) == other
+
+
+def test_serialised_stylesheets_are_inline_only_in_notebook_mode(monkeypatch) -> None:
+    frontend._serve_stylesheets_inline()
+    sheet = ImportedStyleSheet(url=f"{CDN_DIST}css/loading.css")
+    monkeypatch.setitem(frontend._active, "frontend", None)
+    assert Serializer().encode(sheet)["attributes"]["url"].startswith("https://")
+    monkeypatch.setitem(frontend._active, "frontend", "jupyterlab")
+    assert Serializer().encode(sheet)["attributes"]["url"].startswith("data:text/css")
+
+
+def test_rerunning_a_cell_stops_what_its_earlier_run_showed(monkeypatch) -> None:
+    stopped: list[str] = []
+    current = {"value": ("cell-a", "request-1")}
+    monkeypatch.setattr(frontend, "_current_cell", lambda: current["value"])
+    monkeypatch.setattr(frontend, "_shown_by_cell", {})
+    frontend._replace_earlier_runs(lambda: stopped.append("first"))
+    frontend._replace_earlier_runs(lambda: stopped.append("second"))  # same run: both live
+    assert stopped == []
+    current["value"] = ("cell-b", "request-2")
+    frontend._replace_earlier_runs(lambda: stopped.append("other cell"))
+    assert stopped == []
+    current["value"] = ("cell-a", "request-3")  # cell a again
+    frontend._replace_earlier_runs(lambda: stopped.append("third"))
+    assert stopped == ["first", "second"]
+
+
+async def test_browser_events_from_another_thread_run_on_the_main_loop(monkeypatch) -> None:
+    loop = asyncio.get_running_loop()
+    monkeypatch.setitem(frontend._main, "loop", loop)
+    monkeypatch.setitem(frontend._main, "thread", threading.get_ident())
+    ran_on: list[int] = []
+    done = asyncio.Event()
+
+    def handler(value: int) -> None:
+        ran_on.append(threading.get_ident())
+        done.set()
+
+    wrapped = frontend._on_main_thread(handler)
+    worker = threading.Thread(target=wrapped, args=(1,), name="subshell")
+    worker.start()
+    worker.join()
+    await asyncio.wait_for(done.wait(), 5)
+    assert ran_on == [threading.get_ident()]
+    wrapped(2)  # on the main thread it runs at once
+    assert len(ran_on) == 2
+
+
+async def test_a_view_that_was_shown_and_is_gone_stops(monkeypatch) -> None:
+    class View:
+        def __init__(self) -> None:
+            self._models = {"ref-1": None}
+
+    views = {"ref-1": object()}
+    monkeypatch.setattr(frontend.pn.state, "_views", views)
+    monkeypatch.setattr(frontend, "_current_cell", lambda: None)
+    stopped = asyncio.Event()
+    task = frontend.stop_when_closed(View(), stopped.set, interval=0.02)
+    await asyncio.sleep(0.1)
+    assert not stopped.is_set()
+    views.clear()  # Panel dropped the output
+    await asyncio.wait_for(stopped.wait(), 2)
+    await task
