@@ -186,7 +186,10 @@ def test_rerunning_three_times_leaves_one_poller_and_a_restart_works(
 
     notebook.focus()
     notebook.menu("Kernel", "Restart Kernel and Run All Cells…")
-    page.locator(".jp-Dialog").get_by_role("button", name=re.compile("Restart|Confirm")).click()
+    page.locator(".jp-Dialog .jp-mod-accept").click()
+    # the new kernel numbers its first execution 1 again
+    expect(notebook.cells().first.locator(".jp-InputPrompt")).to_have_text(
+        re.compile(r"\[1\]"), timeout=TIMEOUT)
     notebook.wait_executed()
     expect(page.locator('.tabulator-cell[tabulator-field="job"]').first).to_be_visible(
         timeout=TIMEOUT)

@@ -22,6 +22,10 @@ from the kernel instead:
   0.1 s, and a patch made after the comm opened overtook the ones still waiting; one
   that refers to a model defined in an earlier, still waiting patch then fails in the
   browser. Patches of a comm now leave in the order they were made;
+- the first patches: Panel sends updates as soon as the output's comm is open, but the
+  browser opens it before it has built the output's views, and drops what arrives
+  until then (a part of a patch, and the rest no longer parses). The output carries a
+  small script that tells the kernel when its views are there; patches wait for it;
 - comms: JupyterLab and Notebook 7 use Panel's own comms; Voilà, VS Code and Colab draw
   Panel through jupyter_bokeh's ipywidget. The frontend is detected where the kernel can
   tell (Colab and VS Code by Panel's rules, Voilà by the variables it gives its kernels);
@@ -278,7 +282,8 @@ def repr_mimebundle(view: Any, include: Any = None, exclude: Any = None) -> Any:
         return as_widget(view)._repr_mimebundle_(include=include, exclude=exclude)
     create = getattr(view, "_create_view", None)  # a Viewer: what its __panel__ draws
     target = create() if create is not None else pn.panel(view)
-    return target._repr_mimebundle_(include, exclude)
+    shown = target._repr_mimebundle_(include, exclude)
+    return _hold_patches_until_drawn(shown)
 
 
 def waiting_document() -> Any:
@@ -376,7 +381,7 @@ def _send_waiting(comm: Any) -> None:
     if not queue:
         _outbox.pop(key, None)
         return
-    if not comm._comm:  # the browser has not opened it yet: try again shortly
+    if not comm._comm or key in _undrawn:  # the browser is not ready for it: again shortly
         if key not in _waiting:
             _waiting.add(key)
             loop = _main["loop"] or asyncio.get_event_loop()
@@ -399,3 +404,84 @@ def _keep_patches_in_order() -> None:
         module = importlib.import_module(name)
         if getattr(module, "push", None) is not ordered_push:
             module.push = ordered_push  # type: ignore[attr-defined]
+
+
+# -- patches wait until the browser has drawn the output ----------------------------------------
+
+READY_TARGET = "procdeck_drawn"
+"""Comm target the output's script opens once Bokeh has built the output's root view."""
+DRAWN_TIMEOUT = 15.0
+"""Seconds after which patches go out anyway (a frontend where the script cannot run)."""
+_undrawn: dict[int, str] = {}  # id(comm) -> root id of an output not drawn yet
+
+_DRAWN_JS = """<script>(function () {
+  const root = %(root)s, tries = {n: 0};
+  function drawn() {
+    const bokeh = window.Bokeh, kernels = (window.PyViz || {}).kernels || {};
+    if (bokeh && bokeh.index && bokeh.index[root] !== undefined && kernels[root]) {
+      const kernel = kernels[root];
+      const comm = kernel.createComm ? kernel.createComm(%(target)s)
+                                     : kernel.connectToComm(%(target)s);
+      comm.open({root: root});
+      (window.__procdeckDrawn = window.__procdeckDrawn || []).push(root);
+      setTimeout(() => { try { comm.close(); } catch (error) { /* gone with the page */ } }, 1000);
+    } else if (tries.n++ < 1200) {
+      setTimeout(drawn, 25);
+    }
+  }
+  drawn();
+})();</script>"""
+
+
+def _hold_patches_until_drawn(shown: Any) -> Any:
+    import json
+
+    from panel.io.state import state
+
+    try:
+        data, metadata = shown
+        root = next(iter(metadata.values()))["id"]
+        comm = state._views[root][3]
+    except (TypeError, ValueError, KeyError, StopIteration, IndexError):
+        return shown  # not Panel's notebook output (embedded, hidden): nothing to hold
+    if comm is None or not _listen_for_drawn():
+        return shown
+    _undrawn[id(comm)] = root
+    loop = _main["loop"]
+    if loop is not None:
+        loop.call_later(DRAWN_TIMEOUT, _drawn, root)
+    script = _DRAWN_JS % {"root": json.dumps(root), "target": json.dumps(READY_TARGET)}
+    data = dict(data)
+    data["text/html"] = data.get("text/html", "") + script
+    return data, metadata
+
+
+def _listen_for_drawn() -> bool:
+    try:
+        import comm as comm_package  # the kernel's comms (ipykernel >= 6.22 routes them here)
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    if getattr(get_ipython(), "kernel", None) is None:
+        return False
+    manager = comm_package.get_comm_manager()
+    if READY_TARGET not in getattr(manager, "targets", {}):
+        def opened(comm: Any, msg: Any) -> None:
+            root = ((msg.get("content") or {}).get("data") or {}).get("root")
+            if root:
+                _on_main_thread(_drawn)(str(root))
+
+        manager.register_target(READY_TARGET, opened)
+    return True
+
+
+def _drawn(root: str) -> None:
+    """The browser built the views of output ``root``: its patches may go."""
+    from panel.io.state import state
+
+    for key, waiting_root in list(_undrawn.items()):
+        if waiting_root == root:
+            del _undrawn[key]
+    view = state._views.get(root)
+    if view is not None and view[3] is not None:
+        _send_waiting(view[3])
