@@ -104,3 +104,57 @@ async def test_a_view_that_was_shown_and_is_gone_stops(monkeypatch) -> None:
     views.clear()  # Panel dropped the output
     await asyncio.wait_for(stopped.wait(), 2)
     await task
+
+
+class FakeComm:
+    """A comm whose browser end opens when the test says; records what was sent."""
+
+    def __init__(self) -> None:
+        self._comm = None
+        self.sent: list[str] = []
+
+
+async def test_patches_leave_in_the_order_they_were_made(monkeypatch) -> None:
+    import panel.io.notebook as nbio
+
+    comm = FakeComm()
+    monkeypatch.setattr(nbio, "send", lambda c, msg: c.sent.append(msg))
+    monkeypatch.setitem(frontend._main, "loop", asyncio.get_running_loop())
+    frontend.ordered_push(None, comm, msg="first")  # the browser has not opened it yet
+    frontend.ordered_push(None, comm, msg="second")
+    assert comm.sent == []
+    comm._comm = object()  # opened: a new patch must not overtake the waiting ones
+    frontend.ordered_push(None, comm, msg="third")
+    assert comm.sent == ["first", "second", "third"]
+    await asyncio.sleep(0.15)  # the pending retry finds nothing left to send
+    assert comm.sent == ["first", "second", "third"]
+
+
+async def test_patches_wait_until_the_browser_drew_the_output(monkeypatch) -> None:
+    import panel.io.notebook as nbio
+
+    comm = FakeComm()
+    comm._comm = object()
+    monkeypatch.setattr(nbio, "send", lambda c, msg: c.sent.append(msg))
+    monkeypatch.setitem(frontend._main, "loop", asyncio.get_running_loop())
+    monkeypatch.setattr(frontend.pn.state, "_views", {"root-1": (None, None, None, comm)})
+    monkeypatch.setattr(frontend, "_undrawn", {id(comm): "root-1"})
+    frontend.ordered_push(None, comm, msg="early")
+    await asyncio.sleep(0.25)
+    assert comm.sent == []  # retried, still waiting for the browser
+    frontend._drawn("root-1")
+    assert comm.sent == ["early"]
+
+
+def test_the_output_carries_the_drawn_script(monkeypatch) -> None:
+    comm = FakeComm()
+    monkeypatch.setattr(frontend.pn.state, "_views", {"root-1": (None, None, None, comm)})
+    monkeypatch.setattr(frontend, "_listen_for_drawn", lambda: True)
+    monkeypatch.setattr(frontend, "_undrawn", {})
+    monkeypatch.setitem(frontend._main, "loop", None)
+    bundle = ({"text/html": "<div></div>"}, {"application/vnd.holoviews_exec.v0+json":
+                                              {"id": "root-1"}})
+    data, _ = frontend._hold_patches_until_drawn(bundle)
+    assert data["text/html"].startswith("<div></div><script>")
+    assert '"root-1"' in data["text/html"] and frontend.READY_TARGET in data["text/html"]
+    assert frontend._undrawn == {id(comm): "root-1"}
