@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Run every benchmark one after another (so they don't compete for the 2 cores) and keep
 # their output in bench/out/ for transcription into bench/RESULTS.md.
-# Usage: bash bench/run_all.sh [name ...]   (names: forms client jobs server app dask)
+# Usage: bash bench/run_all.sh [name ...]   (names: forms client jobs server app dask notebook)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mkdir -p bench/out
 names=("$@")
-[ ${#names[@]} -gt 0 ] || names=(forms client jobs server app dask)
+[ ${#names[@]} -gt 0 ] || names=(forms client jobs server app dask notebook)
 {
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
   echo "machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p'), $(free -g | awk '/Mem:/{print $2}') GiB"

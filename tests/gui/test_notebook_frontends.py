@@ -195,6 +195,58 @@ def test_rerunning_three_times_leaves_one_poller_and_a_restart_works(
         timeout=TIMEOUT)
 
 
+def _set_hidden(page, hidden: bool) -> None:
+    """Make the page report its tab hidden (or shown) as a browser does when tabs switch."""
+    page.evaluate("""(hidden) => {
+        Object.defineProperty(document, "visibilityState",
+                              {value: hidden ? "hidden" : "visible", configurable: true});
+        document.dispatchEvent(new Event("visibilitychange"));
+    }""", hidden)
+
+
+def test_closing_or_hiding_the_page_pauses_polling_clearing_the_output_stops_it(
+        notebook: NotebookPage, server: ServerProcess, browser) -> None:
+    with Client(server.url) as client:
+        # a running job keeps a live poller at its fast pace (0.5 s)
+        client.execute_process("sleep_a_while", {"duration": 40})
+    # a page that runs the table and is closed: the kernel lives on, the page no longer
+    # says it looks, polling pauses
+    context, first_page, _ = watched_page(browser)
+    try:
+        first = NotebookPage(first_page, notebook.frontend).open("jobs.ipynb")
+        first.run_all()
+        expect(first_page.locator('.tabulator-cell[tabulator-field="job"]').first
+               ).to_be_visible(timeout=TIMEOUT)
+        assert walks_in(first_page, server, 3000) >= 3
+    finally:
+        context.close()
+    time.sleep(2.5)
+    before = jobs_requests(server)
+    time.sleep(3)
+    assert jobs_requests(server) == before, "polling went on after its page was closed"
+
+    # the notebook opened again on the same kernel and run: a live table again
+    notebook.open("jobs.ipynb").run_all()
+    page = notebook.page
+    first_job = page.locator('.tabulator-cell[tabulator-field="job"]').first
+    expect(first_job).to_be_visible(timeout=TIMEOUT)
+    assert walks_in(page, server, 3000) >= 3
+
+    _set_hidden(page, True)
+    expect(page.get_by_text("Paused while the page is hidden")).to_be_visible(timeout=5000)
+    page.wait_for_timeout(600)  # a walk already under way ends
+    assert walks_in(page, server, 3000) == 0
+    _set_hidden(page, False)
+    page.wait_for_timeout(1000)
+    assert walks_in(page, server, 3000) >= 3
+
+    notebook.focus()
+    notebook.menu("Edit", "Clear Outputs of All Cells")
+    expect(first_job).to_have_count(0)
+    page.wait_for_timeout(1200)
+    assert walks_in(page, server, 3000) == 0, "polling went on after the output was cleared"
+
+
 def test_gui_notebook_runs_top_to_bottom(notebook: NotebookPage) -> None:
     notebook.open("gui.ipynb").run_all(timeout=240_000)
     page = notebook.page

@@ -158,3 +158,58 @@ def test_the_output_carries_the_drawn_script(monkeypatch) -> None:
     assert data["text/html"].startswith("<div></div><script>")
     assert '"root-1"' in data["text/html"] and frontend.READY_TARGET in data["text/html"]
     assert frontend._undrawn == {id(comm): "root-1"}
+
+
+class _Shown:
+    """Stands for a Panel object shown in outputs ``roots``."""
+
+    def __init__(self, *roots: str) -> None:
+        self._models = {root: None for root in roots}
+
+
+def test_an_output_is_looked_at_while_its_visible_page_says_so(monkeypatch) -> None:
+    monkeypatch.setattr(frontend.pn.state, "_views", {"r1": None, "r2": None})
+    monkeypatch.setattr(frontend, "_heard", {})
+    view = _Shown("r1")
+    assert frontend.looked_at(view, now=100.0)  # never heard of: not known, not paused
+    frontend._on_output_message({"content": {"data": {"alive": "r1", "hidden": False}}})
+    when = frontend._heard["r1"][0]
+    assert frontend.looked_at(view, now=when + frontend.QUIET_S - 0.1)
+    assert not frontend.looked_at(view, now=when + frontend.QUIET_S + 0.1)  # page silent
+    frontend._on_output_message({"content": {"data": {"alive": "r1", "hidden": True}}})
+    assert not frontend.looked_at(view, now=frontend._heard["r1"][0])  # tab hidden
+    # one of two outputs looked at is enough
+    frontend._on_output_message({"content": {"data": {"alive": "r2", "hidden": False}}})
+    assert frontend.looked_at(_Shown("r1", "r2"), now=frontend._heard["r2"][0])
+
+
+def test_an_output_the_browser_disposed_is_cleaned_up(monkeypatch) -> None:
+    cleaned: list[str] = []
+    monkeypatch.setattr(frontend, "_heard", {"r1": (0.0, False)})
+    monkeypatch.setattr(frontend, "_undrawn", {1: "r1", 2: "other"})
+    monkeypatch.setitem(frontend._main, "loop", None)
+    from panel.config import panel_extension
+
+    monkeypatch.setattr(panel_extension, "_delete_actions", [cleaned.append])
+    frontend._on_output_message({"content": {"data": {"gone": "r1"}}})
+    assert cleaned == ["r1"]
+    assert frontend._heard == {} and frontend._undrawn == {2: "other"}
+
+
+async def test_the_watch_pauses_resumes_and_stops(monkeypatch) -> None:
+    views: dict[str, object] = {"r1": None}
+    monkeypatch.setattr(frontend.pn.state, "_views", views)
+    monkeypatch.setattr(frontend, "_heard", {})
+    monkeypatch.setattr(frontend, "_current_cell", lambda: None)
+    calls: list[object] = []
+    task = frontend.stop_when_closed(_Shown("r1"), lambda: calls.append("stop"),
+                                     interval=0.01, pause=calls.append)
+    frontend._heard["r1"] = (0.0, True)  # the page said its tab is hidden
+    await asyncio.sleep(0.05)
+    assert calls == [True]
+    frontend._on_output_message({"content": {"data": {"alive": "r1", "hidden": False}}})
+    await asyncio.sleep(0.05)
+    assert calls == [True, False]
+    views.clear()  # no output shows it any more
+    await asyncio.wait_for(task, 1)
+    assert calls == [True, False, "stop"]

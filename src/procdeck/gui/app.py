@@ -188,7 +188,7 @@ class App(pn.viewable.Viewer):
                 from procdeck.gui.frontend import stop_when_closed
 
                 pn.state.onload(self._start)
-                stop_when_closed(self._layout, self.stop)
+                stop_when_closed(self._layout, self.stop, pause=self._pause)
         return self._layout
 
     async def _start(self) -> None:
@@ -218,6 +218,16 @@ class App(pn.viewable.Viewer):
 
     def _on_session_destroyed(self, _context: Any) -> None:
         self.stop()
+
+    def _pause(self, paused: bool) -> None:
+        # in a notebook: nobody looks at the output (tab hidden or closed); no requests
+        self.jobs.poller.paused = paused
+        if paused:
+            if self._periodic is not None:
+                self._periodic.stop()
+                self._periodic = None
+        else:
+            self._start_ticks()
 
     def stop(self) -> None:
         """Stop background work (connection checks, job polling)."""

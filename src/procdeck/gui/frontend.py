@@ -26,6 +26,11 @@ from the kernel instead:
   browser opens it before it has built the output's views, and drops what arrives
   until then (a part of a patch, and the rest no longer parses). The output carries a
   small script that tells the kernel when its views are there; patches wait for it;
+- lifecycle: the same script keeps telling the kernel that the page shows the output
+  (and whether its tab is hidden), and tells it when the browser disposes the output
+  (Panel's JupyterLab extension means to, but its clean-up comm never opens in
+  JupyterLab 4): :func:`stop_when_closed` stops what a cleared output showed and pauses
+  what nobody looks at;
 - comms: JupyterLab and Notebook 7 use Panel's own comms; Voilà, VS Code and Colab draw
   Panel through jupyter_bokeh's ipywidget. The frontend is detected where the kernel can
   tell (Colab and VS Code by Panel's rules, Voilà by the variables it gives its kernels);
@@ -47,8 +52,8 @@ from bokeh.models import ImportedStyleSheet
 from panel.io.resources import CDN_DIST, DIST_DIR
 
 __all__ = [
-    "COMMS", "FRONTENDS", "active_frontend", "detect_frontend", "notebook_mode", "shown_views",
-    "stop_when_closed",
+    "COMMS", "FRONTENDS", "active_frontend", "detect_frontend", "looked_at", "notebook_mode",
+    "shown_views", "stop_when_closed",
 ]
 
 COMMS: Mapping[str, str] = {
@@ -191,13 +196,17 @@ def shown_views(view: Any) -> int:
     return sum(1 for ref in list(models) if ref in pn.state._views)
 
 
-def stop_when_closed(view: Any, stop: Callable[[], None], *, interval: float = 0.5) -> Any:
+def stop_when_closed(view: Any, stop: Callable[[], None], *, interval: float = 0.5,
+                     pause: Callable[[bool], None] | None = None) -> Any:
     """Call ``stop`` once ``view`` has been shown and no output shows it any more.
 
     Re-running a cell stops what the cell's earlier runs showed at once (JupyterLab
-    and Notebook 7 name the cell in each execute request, and tell the kernel nothing
-    when they drop an output). An output that Panel hears is gone (its frontend
-    extension reports it) stops within ``interval`` seconds. Returns the watching task
+    and Notebook 7 name the cell in each execute request). An output the browser
+    disposes (cleared, re-run, its notebook closed while the page lives) stops within
+    ``interval`` seconds of the page saying so. With ``pause``, ``pause(True)`` is
+    called while no page looks at ``view`` (its tab hidden, the notebook tab closed
+    with the kernel left running, the browser gone: the page stops saying that it
+    shows it) and ``pause(False)`` when one does again. Returns the watching task
     (None when no event loop runs, e.g. outside a kernel).
     """
     _replace_earlier_runs(stop)
@@ -207,7 +216,7 @@ def stop_when_closed(view: Any, stop: Callable[[], None], *, interval: float = 0
         return None
 
     async def watch() -> None:
-        shown = False
+        shown = paused = False
         while True:
             await asyncio.sleep(interval)
             if shown_views(view):
@@ -215,6 +224,9 @@ def stop_when_closed(view: Any, stop: Callable[[], None], *, interval: float = 0
             elif shown:
                 stop()
                 return
+            if shown and pause is not None and looked_at(view) == paused:
+                paused = not paused
+                pause(paused)
 
     return loop.create_task(watch(), name="procdeck-view-watch")
 
@@ -412,19 +424,58 @@ READY_TARGET = "procdeck_drawn"
 """Comm target the output's script opens once Bokeh has built the output's root view."""
 DRAWN_TIMEOUT = 15.0
 """Seconds after which patches go out anyway (a frontend where the script cannot run)."""
+HEARTBEAT_S = 0.5
+"""How often a page showing an output says so (and whether its tab is hidden)."""
+QUIET_S = 1.5
+"""Silence after which an output that spoke before counts as not looked at."""
 _undrawn: dict[int, str] = {}  # id(comm) -> root id of an output not drawn yet
+_heard: dict[str, tuple[float, bool]] = {}  # root id -> (when its page last spoke, hidden)
 
 _DRAWN_JS = """<script>(function () {
   const root = %(root)s, tries = {n: 0};
+  function watchDisposal(pyviz) {
+    // PyViz's frontend extension deletes an output's kernel entry when it disposes the
+    // output (cleared, re-run, notebook closed); the message it means to send the
+    // kernel then never leaves in JupyterLab 4, so the output's own comm says it
+    const kernels = pyviz.kernels;
+    if (kernels.__procdeckWatched) { return; }
+    const gone = pyviz.__procdeckGone = pyviz.__procdeckGone || {};
+    pyviz.kernels = new Proxy(kernels, {
+      get(target, key) { return key === "__procdeckWatched" ? true : target[key]; },
+      deleteProperty(target, key) {
+        const output = gone[key];
+        delete gone[key];  // its heartbeat stops
+        if (output) {
+          // disposing the output clears its Bokeh document right after; a kernel
+          // restart (the other reason for deleting) does not, and is not reported
+          setTimeout(() => {
+            if ((window.Bokeh.documents || []).indexOf(output.doc) >= 0) { return; }
+            try { output.comm.send({gone: key}); } catch (error) { /* kernel gone too */ }
+          }, 0);
+        }
+        return delete target[key];
+      },
+    });
+  }
   function drawn() {
-    const bokeh = window.Bokeh, kernels = (window.PyViz || {}).kernels || {};
+    const bokeh = window.Bokeh, pyviz = window.PyViz || {}, kernels = pyviz.kernels || {};
     if (bokeh && bokeh.index && bokeh.index[root] !== undefined && kernels[root]) {
       const kernel = kernels[root];
       const comm = kernel.createComm ? kernel.createComm(%(target)s)
                                      : kernel.connectToComm(%(target)s);
       comm.open({root: root});
       (window.__procdeckDrawn = window.__procdeckDrawn || []).push(root);
-      setTimeout(() => { try { comm.close(); } catch (error) { /* gone with the page */ } }, 1000);
+      watchDisposal(pyviz);
+      pyviz.__procdeckGone[root] = {comm: comm, doc: bokeh.index[root].model.document};
+      // while the page shows the output it says so twice a second (and at once when the
+      // tab is hidden or shown): the kernel pauses what nobody looks at
+      const beat = () => {
+        if (!(root in pyviz.__procdeckGone)) { clearInterval(timer); return; }
+        try { comm.send({alive: root, hidden: document.visibilityState === "hidden"}); }
+        catch (error) { clearInterval(timer); }
+      };
+      const timer = setInterval(beat, %(beat_ms)d);
+      document.addEventListener("visibilitychange", beat);
     } else if (tries.n++ < 1200) {
       setTimeout(drawn, 25);
     }
@@ -450,7 +501,8 @@ def _hold_patches_until_drawn(shown: Any) -> Any:
     loop = _main["loop"]
     if loop is not None:
         loop.call_later(DRAWN_TIMEOUT, _drawn, root)
-    script = _DRAWN_JS % {"root": json.dumps(root), "target": json.dumps(READY_TARGET)}
+    script = _DRAWN_JS % {"root": json.dumps(root), "target": json.dumps(READY_TARGET),
+                          "beat_ms": int(HEARTBEAT_S * 1000)}
     data = dict(data)
     data["text/html"] = data.get("text/html", "") + script
     return data, metadata
@@ -470,6 +522,7 @@ def _listen_for_drawn() -> bool:
             root = ((msg.get("content") or {}).get("data") or {}).get("root")
             if root:
                 _on_main_thread(_drawn)(str(root))
+                comm.on_msg(_on_output_message)
 
         manager.register_target(READY_TARGET, opened)
     return True
@@ -485,3 +538,44 @@ def _drawn(root: str) -> None:
     view = state._views.get(root)
     if view is not None and view[3] is not None:
         _send_waiting(view[3])
+
+
+def _on_output_message(msg: Any) -> None:
+    import time
+
+    data = (msg.get("content") or {}).get("data") or {}
+    if data.get("alive"):
+        _heard[str(data["alive"])] = (time.monotonic(), bool(data.get("hidden")))
+    if data.get("gone"):
+        _on_main_thread(_output_gone)(str(data["gone"]))
+
+
+def looked_at(view: Any, now: float | None = None) -> bool:
+    """Whether a page shows ``view`` to someone (an output whose page said so lately).
+
+    Outputs whose page never spoke (no script ran: the ipywidget frontends, an
+    embedded export) count as looked at, so nothing pauses where this is not known.
+    """
+    import time
+
+    now = time.monotonic() if now is None else now
+    roots = [ref for ref in list(getattr(view, "_models", {})) if ref in pn.state._views]
+    for root in roots:
+        heard = _heard.get(root)
+        if heard is None:
+            return True
+        when, hidden = heard
+        if not hidden and now - when <= QUIET_S:
+            return True
+    return False
+
+
+def _output_gone(root: str) -> None:
+    """The browser disposed output ``root``: Panel's clean-up for it, as its extension meant."""
+    from panel.config import panel_extension
+
+    _undrawn_roots = [key for key, waiting in _undrawn.items() if waiting == root]
+    for key in _undrawn_roots:
+        del _undrawn[key]
+    _heard.pop(root, None)
+    panel_extension._process_comm_msg({"event_type": "delete", "id": root})

@@ -35,7 +35,8 @@ def show_jobs(client: Any) -> Any:
     poller = JobPoller(client)
     table = JobTable(poller)
     poller.start()
-    stop_when_closed(table.__panel__(), poller.stop)
+    stop_when_closed(table.__panel__(), poller.stop,
+                     pause=lambda paused: setattr(poller, "paused", paused))
     # shown as the frontend needs (the ipywidget in Voilà, VS Code and Colab)
     table._repr_mimebundle_ = lambda include=None, exclude=None: repr_mimebundle(
         table, include, exclude)
