@@ -92,6 +92,8 @@ def measure(name: str, runs: int, once: Callable[[], float]) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--only", choices=["lab", "voila", "app"], action="append",
+                        help="measure only these (repeatable; default: all three)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -113,12 +115,16 @@ def main() -> None:
                     browser = pw.chromium.launch(
                         executable_path=shutil.which("chromium") or "/usr/bin/chromium",
                         headless=True, args=CHROMIUM_ARGS)
-                    measure("JupyterLab: run cell -> usable form", args.runs,
-                            lambda: lab_run(browser, lab))
-                    measure("Voila: navigation -> usable form", args.runs,
-                            lambda: page_run(browser, voila.notebook_url("app.ipynb")))
-                    measure("standalone app: navigation -> usable form", args.runs,
-                            lambda: page_run(browser, app.url))
+                    only = set(args.only or ["lab", "voila", "app"])
+                    if "lab" in only:
+                        measure("JupyterLab: run cell -> usable form", args.runs,
+                                lambda: lab_run(browser, lab))
+                    if "voila" in only:
+                        measure("Voila: navigation -> usable form", args.runs,
+                                lambda: page_run(browser, voila.notebook_url("app.ipynb")))
+                    if "app" in only:
+                        measure("standalone app: navigation -> usable form", args.runs,
+                                lambda: page_run(browser, app.url))
                     browser.close()
             finally:
                 app.stop()

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from jsonschema.protocols import Validator
+from typing import TYPE_CHECKING, Any
 
 from procdeck.forms.containers import ArrayField, ChoiceField, MapField, ObjectField
 from procdeck.forms.fields import (
@@ -21,6 +19,9 @@ from procdeck.forms.fields import (
     StringField,
 )
 from procdeck.forms.schema import SchemaError, merge_all_of, resolve_pointer
+
+if TYPE_CHECKING:
+    from jsonschema.protocols import Validator
 
 __all__ = ["MAX_DEPTH", "BuildContext"]
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import param
-from jsonschema import ValidationError
-from jsonschema.protocols import Validator
 
 from procdeck.forms.builder import BuildContext
 from procdeck.forms.containers import ArrayField
@@ -21,6 +19,10 @@ from procdeck.forms.validation import (
     join_path,
 )
 from procdeck.models import InputDescription, ProcessDescription
+
+if TYPE_CHECKING:
+    from jsonschema import ValidationError
+    from jsonschema.protocols import Validator
 
 __all__ = ["InputForm"]
 

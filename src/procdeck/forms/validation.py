@@ -6,18 +6,20 @@ import json
 import re
 from datetime import date
 from functools import lru_cache
-from typing import Any
-
-from jsonschema import FormatChecker, ValidationError
-from jsonschema.exceptions import SchemaError as JsonSchemaError
-from jsonschema.protocols import Validator
-from jsonschema.validators import Draft202012Validator, validator_for
+from typing import TYPE_CHECKING, Any
 
 from procdeck.forms.schema import SchemaError
 
-__all__ = ["FORMAT_CHECKER", "compile_validator", "describe_error", "error_path", "join_path"]
+if TYPE_CHECKING:
+    from jsonschema import FormatChecker, ValidationError
+    from jsonschema.protocols import Validator
 
-FORMAT_CHECKER = FormatChecker(formats=())
+# jsonschema is imported when the first validator is compiled, not with this module: with
+# Jupyter in the environment it brings rfc3987-syntax, whose grammar takes ~1.4 s to build
+
+__all__ = [
+    "compile_validator", "describe_error", "error_path", "format_checker", "join_path", "warm_up",
+]
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_TIME = re.compile(
@@ -28,7 +30,6 @@ _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S*$")
 
 
-@FORMAT_CHECKER.checks("date", raises=ValueError)
 def _is_date(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -38,7 +39,6 @@ def _is_date(value: object) -> bool:
     return True
 
 
-@FORMAT_CHECKER.checks("date-time", raises=ValueError)
 def _is_date_time(value: object) -> bool:
     if not isinstance(value, str):
         return True
@@ -51,19 +51,59 @@ def _is_date_time(value: object) -> bool:
     return hour < 24 and minute < 60 and second <= 60
 
 
-@FORMAT_CHECKER.checks("time")
 def _is_time(value: object) -> bool:
     return not isinstance(value, str) or bool(_TIME.match(value))
 
 
-@FORMAT_CHECKER.checks("email")
 def _is_email(value: object) -> bool:
     return not isinstance(value, str) or bool(_EMAIL.match(value))
 
 
-@FORMAT_CHECKER.checks("uri")
 def _is_uri(value: object) -> bool:
     return not isinstance(value, str) or bool(_URI.match(value))
+
+
+@lru_cache(maxsize=1)
+def format_checker() -> FormatChecker:
+    """The format checker forms use: date, date-time, time, email and uri, checked here."""
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    checker.checks("date", raises=ValueError)(_is_date)
+    checker.checks("date-time", raises=ValueError)(_is_date_time)
+    checker.checks("time")(_is_time)
+    checker.checks("email")(_is_email)
+    checker.checks("uri")(_is_uri)
+    return checker
+
+
+_warming: list[Any] = []
+
+
+def warm_up() -> None:
+    """Import jsonschema soon (once), so the first form need not wait for it.
+
+    With an event loop running (a notebook kernel) the import runs on it right after
+    the current cell, while the browser loads the app's scripts; a thread would fight
+    the kernel's own work for the GIL and slow it. Without a loop: at once.
+    """
+    import asyncio
+    import sys
+
+    if _warming or "jsonschema.validators" in sys.modules:
+        return
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        format_checker()
+        return
+    _warming.append(loop.call_later(0.05, format_checker))
+
+
+def __getattr__(name: str) -> Any:
+    if name == "FORMAT_CHECKER":  # the checker, built on first use
+        return format_checker()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 FORMAT_EXAMPLES = {
@@ -89,13 +129,16 @@ def compile_validator(schema: Any) -> Validator:
 
 @lru_cache(maxsize=512)
 def _compile(key: str) -> Validator:
+    from jsonschema.exceptions import SchemaError as JsonSchemaError
+    from jsonschema.validators import Draft202012Validator, validator_for
+
     schema = json.loads(key)
     cls = validator_for(schema, default=Draft202012Validator)
     try:
         cls.check_schema(schema)
     except JsonSchemaError as exc:
         raise SchemaError(f"invalid schema: {exc.message}") from exc
-    return cls(schema, format_checker=FORMAT_CHECKER)
+    return cls(schema, format_checker=format_checker())
 
 
 def join_path(prefix: str, part: str | int) -> str:

@@ -21,9 +21,11 @@ __all__ = ["NotebookForm", "show_app", "show_form", "show_jobs"]
 
 def show_app(client: Any, **params: Any) -> Any:
     """The whole app (processes, form, jobs) for ``client``, laid out for a notebook cell."""
+    from procdeck.forms.validation import warm_up
     from procdeck.gui.app import App
 
     notebook_mode()
+    warm_up()  # the first form's validator, imported while the browser loads the app
     return App(client, notebook=True, **params)
 
 

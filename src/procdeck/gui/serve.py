@@ -79,6 +79,10 @@ def make_server(
     _import_views()
     factory = client_factory or _default_client_factory(server_url, access_token, timeout)
 
+    from procdeck.forms.validation import format_checker
+
+    format_checker()  # jsonschema imported now, not at the first form of the first session
+
     def session() -> pn.viewable.Viewable:
         configure_panel()
         return App(factory(), server_url=server_url)
