@@ -33,6 +33,11 @@ FORM = [
     "print('VALUE', form.value)",
     "form.value = {'min_val': 5, 'max_val': 7}",
 ]
+# the ipywidget way VS Code and Colab draw Panel (jupyter_bokeh), named by the one documented
+# line because the kernel cannot tell those frontends apart here
+WIDGET = ["import procdeck.gui\nprocdeck.gui.notebook_mode('ipywidgets')",
+          "from procdeck import Client\nclient = Client()\napp = client.show()\napp",
+          "from procdeck.gui.frontend import uses_ipywidget\nprint('IPYWIDGET', uses_ipywidget())"]
 JOBS = ["from procdeck import Client\nclient = Client()\ntable = client.show_jobs()\ntable"]
 
 
@@ -56,6 +61,7 @@ def _frontend(kind: str, server: ServerProcess, tmp: Path) -> Iterator[JupyterFr
     write_notebook(root / "app2.ipynb", APP)
     write_notebook(root / "form.ipynb", FORM)
     write_notebook(root / "jobs.ipynb", JOBS)
+    write_notebook(root / "widget.ipynb", WIDGET)
     (root / "gui.ipynb").write_bytes((ROOT_DIR / "notebooks" / "gui.ipynb").read_bytes())
     frontend = JupyterFrontend(kind, root, tmp / "home",
                                env={"PROCDECK_SERVER_URL": server.url}).start()
@@ -150,6 +156,27 @@ def test_the_app_draws_runs_a_job_and_shows_its_results(
     with Client(server.url) as client:
         assert client.get_job(job_id).status == "successful"
     page.screenshot(path=str(notebook.frontend.log_path.with_suffix(".app.png")))
+
+
+def test_the_ipywidget_way_of_vscode_and_colab_draws_runs_and_shows_results(
+        notebook: NotebookPage) -> None:
+    notebook.open("widget.ipynb").run_all()
+    page = notebook.page
+    # drawn by jupyter_bokeh's widget, not by Panel's own notebook output
+    assert "IPYWIDGET True" in notebook.output_text(2)
+    expect(page.get_by_text("Online", exact=False)).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("button", name="Prime Processor").click()
+    expect(page.get_by_label("Max Val", exact=True).first).to_be_editable(timeout=TIMEOUT)
+    page.get_by_role("button", name="Execute", exact=True).click()
+    started = page.get_by_text(re.compile(r"Started job \S+"))
+    expect(started).to_be_visible(timeout=TIMEOUT)
+    job_id = started.locator("code").inner_text()
+    row = page.locator(".tabulator-row", has=page.locator(
+        '.tabulator-cell[tabulator-field="job"]', has_text=re.compile(rf"^\s*{job_id}\s*$")))
+    results = row.get_by_role("button", name="Results", exact=True)
+    expect(results).to_be_visible(timeout=TIMEOUT)
+    results.click()
+    expect(page.get_by_text(f"Results of {job_id}")).to_be_visible(timeout=TIMEOUT)
 
 
 def test_a_form_round_trips_between_browser_and_python(notebook: NotebookPage) -> None:
@@ -314,8 +341,13 @@ def test_voila_draws_the_app_offline_and_it_works(browser, voila: JupyterFronten
         started = page.get_by_text(re.compile(r"Started job \S+"))
         expect(started).to_be_visible(timeout=TIMEOUT)
         job_id = started.locator("code").inner_text()
-        expect(page.locator('.tabulator-cell[tabulator-field="job"]', has_text=job_id)
-               ).to_have_count(1, timeout=TIMEOUT)
+        row = page.locator(".tabulator-row", has=page.locator(
+            '.tabulator-cell[tabulator-field="job"]', has_text=re.compile(rf"^\s*{job_id}\s*$")))
+        expect(row).to_have_count(1, timeout=TIMEOUT)
+        results = row.get_by_role("button", name="Results", exact=True)
+        expect(results).to_be_visible(timeout=TIMEOUT)
+        results.click()
+        expect(page.get_by_text(f"Results of {job_id}")).to_be_visible(timeout=TIMEOUT)
         assert page.get_by_text("There was an error when executing cell").count() == 0
         page.screenshot(path=str(voila.log_path.with_suffix(".app.png")))
     finally:

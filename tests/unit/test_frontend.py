@@ -213,3 +213,20 @@ async def test_the_watch_pauses_resumes_and_stops(monkeypatch) -> None:
     views.clear()  # no output shows it any more
     await asyncio.wait_for(task, 1)
     assert calls == [True, False, "stop"]
+
+
+def test_a_frontend_named_once_holds_for_every_later_show(monkeypatch) -> None:
+    calls: list[dict] = []
+    monkeypatch.setattr(frontend.pn, "extension", lambda *a, **kw: calls.append(kw))
+    for name in ("_serve_stylesheets_inline", "_handle_browser_events_on_the_main_thread",
+                 "_keep_patches_in_order"):
+        monkeypatch.setattr(frontend, name, lambda: None)
+    monkeypatch.setattr(frontend.pn.config, "inline", frontend.pn.config.inline)
+    monkeypatch.setattr(frontend, "_active", {"frontend": None, "page": None, "chosen": None})
+    monkeypatch.delenv("PROCDECK_NOTEBOOK", raising=False)
+    monkeypatch.delenv("VSCODE_PID", raising=False)
+    monkeypatch.delenv("VSCODE_CWD", raising=False)
+    assert frontend.notebook_mode("vscode") == "vscode"
+    # client.show() calls notebook_mode() again: detection would say JupyterLab here
+    assert frontend.notebook_mode() == "vscode"
+    assert [kw["comms"] for kw in calls] == ["vscode"]

@@ -73,7 +73,7 @@ ENV_VAR = "PROCDECK_NOTEBOOK"
 # Panel extensions the notebook app needs (the served app loads the same, see serve.py).
 _EXTENSIONS = ("tabulator",)
 
-_active: dict[str, str | None] = {"frontend": None, "page": None}
+_active: dict[str, str | None] = {"frontend": None, "page": None, "chosen": None}
 
 
 def detect_frontend(
@@ -115,10 +115,14 @@ def notebook_mode(frontend: str | None = None) -> str:
     the scripts are sent again. Call it yourself, before the first ``show``, only
     where detection fails: ``procdeck.gui.notebook_mode("vscode")``.
     """
-    name = (frontend or detect_frontend()).strip().lower()
-    if name not in COMMS:
-        raise ValueError(f"unknown notebook frontend {name!r}: expected one of "
-                         f"{', '.join(FRONTENDS)}")
+    if frontend is not None:
+        name = frontend.strip().lower()
+        if name not in COMMS:
+            raise ValueError(f"unknown notebook frontend {name!r}: expected one of "
+                             f"{', '.join(FRONTENDS)}")
+        _active["chosen"] = name  # what the user said holds for every later ``show``
+    else:
+        name = _active["chosen"] or detect_frontend()
     page = _current_page()
     if _active["frontend"] == name and page == _active["page"]:
         return name
