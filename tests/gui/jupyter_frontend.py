@@ -239,4 +239,20 @@ def watched_page(browser, width: int = 1280, height: int = 900):
             route.abort()
 
     context.route("**/*", refuse_outside)
+    # how many times the page set window.Bokeh (two copies of BokehJS break a page)
+    context.add_init_script("""(() => {
+        let bokeh; window.__bokehSets = [];
+        Object.defineProperty(window, "Bokeh", {configurable: true, get() { return bokeh; },
+            set(value) { if (value !== bokeh) { window.__bokehSets.push(
+                (value && value.version) + " " + new Error().stack.split("\\n")[2]); }
+                bokeh = value; }});
+    })()""")
     return context, page, watch
+
+
+def bokeh_sets(page) -> list[str]:
+    """Where the page set ``window.Bokeh`` (more than one entry: two copies of BokehJS)."""
+    try:
+        return page.evaluate("() => window.__bokehSets || []")
+    except Exception as error:  # the page is gone: say so in the report
+        return [f"unknown: {error}"]

@@ -15,7 +15,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jupyter_frontend import JupyterFrontend, NotebookPage, watched_page, write_notebook
+from jupyter_frontend import (
+    JupyterFrontend,
+    NotebookPage,
+    bokeh_sets,
+    watched_page,
+    write_notebook,
+)
 from playwright.sync_api import expect
 
 from procdeck import Client
@@ -41,16 +47,11 @@ WIDGET = ["import procdeck.gui\nprocdeck.gui.notebook_mode('ipywidgets')",
 JOBS = ["from procdeck import Client\nclient = Client()\ntable = client.show_jobs()\ntable"]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    root = tmp_path_factory.mktemp("nb-server")
-    process = ServerProcess(store=root / "jobs.sqlite", data_dir=root / "data",
-                            log_path=root / "server.log", extra_args=["--access-log"])
+def _started_server(tmp: Path) -> ServerProcess:
+    process = ServerProcess(store=tmp / "jobs.sqlite", data_dir=tmp / "data",
+                            log_path=tmp / "server.log", extra_args=["--access-log"])
     process.start()
-    try:
-        yield process
-    finally:
-        process.stop()
+    return process
 
 
 def _frontend(kind: str, server: ServerProcess, tmp: Path) -> Iterator[JupyterFrontend]:
@@ -72,9 +73,26 @@ def _frontend(kind: str, server: ServerProcess, tmp: Path) -> Iterator[JupyterFr
 
 
 @pytest.fixture(scope="module", params=["lab", "notebook"])
-def frontend(request, server: ServerProcess,
-             tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterFrontend]:
-    yield from _frontend(request.param, server, tmp_path_factory.mktemp(request.param))
+def setup(request, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[tuple[JupyterFrontend, ServerProcess]]:
+    """Each frontend with its own procdeck server (its jobs and access log its own)."""
+    tmp = tmp_path_factory.mktemp(request.param)
+    server = _started_server(tmp)
+    try:
+        for frontend in _frontend(request.param, server, tmp):
+            yield frontend, server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def frontend(setup: tuple[JupyterFrontend, ServerProcess]) -> JupyterFrontend:
+    return setup[0]
+
+
+@pytest.fixture(scope="module")
+def server(setup: tuple[JupyterFrontend, ServerProcess]) -> ServerProcess:
+    return setup[1]
 
 
 @pytest.fixture(scope="module")
@@ -103,6 +121,7 @@ def notebook(request, browser, frontend: JupyterFrontend,
     notebook = NotebookPage(page, frontend)
     try:
         yield notebook
+        loads = bokeh_sets(page)
         page.screenshot(path=str(frontend.log_path.with_name(f"{request.node.name}.png")))
         # shut the kernel down with the page: a left-over app would keep polling
         _shutdown_kernels(notebook)
@@ -111,7 +130,7 @@ def notebook(request, browser, frontend: JupyterFrontend,
     outside = [u for u in watch.outside if u not in baseline["outside"]]
     errors = [e for e in watch.errors if _shape(e) not in baseline["errors"]]
     assert outside == [], f"requests left localhost: {outside}"
-    assert errors == [], f"console errors: {errors}"
+    assert errors == [], f"console errors: {errors}; window.Bokeh set at: {loads}"
 
 
 def _shutdown_kernels(notebook: NotebookPage) -> None:
@@ -310,9 +329,13 @@ def test_two_notebooks_on_one_server_do_not_interfere(
 
 
 @pytest.fixture(scope="module")
-def voila(server: ServerProcess,
-          tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterFrontend]:
-    yield from _frontend("voila", server, tmp_path_factory.mktemp("voila"))
+def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterFrontend]:
+    tmp = tmp_path_factory.mktemp("voila")
+    server = _started_server(tmp)
+    try:
+        yield from _frontend("voila", server, tmp)
+    finally:
+        server.stop()
 
 
 def _voila_page(browser, voila: JupyterFrontend, name: str):
