@@ -152,15 +152,8 @@ def walks_in(page, server: ServerProcess, milliseconds: int) -> int:
     return jobs_requests(server) - before
 
 
-def test_the_app_draws_runs_a_job_and_shows_its_results(
-        notebook: NotebookPage, server: ServerProcess) -> None:
-    notebook.open("app.ipynb").run_all()
-    page = notebook.page
-    expect(page.get_by_text("Online", exact=False)).to_be_visible(timeout=TIMEOUT)
-    page.get_by_role("button", name="Prime Processor").click()
-    expect(page.get_by_role("heading", name="Prime Processor")).to_be_visible(timeout=TIMEOUT)
-    max_val = page.get_by_label("Max Val", exact=True).first
-    expect(max_val).to_be_editable(timeout=TIMEOUT)
+def execute_and_open_results(page) -> str:
+    """Click Execute, find the started job's one row in the job table, open its results."""
     page.get_by_role("button", name="Execute", exact=True).click()
     started = page.get_by_text(re.compile(r"Started job \S+"))
     expect(started).to_be_visible(timeout=TIMEOUT)
@@ -172,6 +165,19 @@ def test_the_app_draws_runs_a_job_and_shows_its_results(
     expect(results).to_be_visible(timeout=TIMEOUT)
     results.click()
     expect(page.get_by_text(f"Results of {job_id}")).to_be_visible(timeout=TIMEOUT)
+    return job_id
+
+
+def test_the_app_draws_runs_a_job_and_shows_its_results(
+        notebook: NotebookPage, server: ServerProcess) -> None:
+    notebook.open("app.ipynb").run_all()
+    page = notebook.page
+    expect(page.get_by_text("Online", exact=False)).to_be_visible(timeout=TIMEOUT)
+    page.get_by_role("button", name="Prime Processor").click()
+    expect(page.get_by_role("heading", name="Prime Processor")).to_be_visible(timeout=TIMEOUT)
+    max_val = page.get_by_label("Max Val", exact=True).first
+    expect(max_val).to_be_editable(timeout=TIMEOUT)
+    job_id = execute_and_open_results(page)
     with Client(server.url) as client:
         assert client.get_job(job_id).status == "successful"
     page.screenshot(path=str(notebook.frontend.log_path.with_suffix(".app.png")))
@@ -186,16 +192,7 @@ def test_the_ipywidget_way_of_vscode_and_colab_draws_runs_and_shows_results(
     expect(page.get_by_text("Online", exact=False)).to_be_visible(timeout=TIMEOUT)
     page.get_by_role("button", name="Prime Processor").click()
     expect(page.get_by_label("Max Val", exact=True).first).to_be_editable(timeout=TIMEOUT)
-    page.get_by_role("button", name="Execute", exact=True).click()
-    started = page.get_by_text(re.compile(r"Started job \S+"))
-    expect(started).to_be_visible(timeout=TIMEOUT)
-    job_id = started.locator("code").inner_text()
-    row = page.locator(".tabulator-row", has=page.locator(
-        '.tabulator-cell[tabulator-field="job"]', has_text=re.compile(rf"^\s*{job_id}\s*$")))
-    results = row.get_by_role("button", name="Results", exact=True)
-    expect(results).to_be_visible(timeout=TIMEOUT)
-    results.click()
-    expect(page.get_by_text(f"Results of {job_id}")).to_be_visible(timeout=TIMEOUT)
+    execute_and_open_results(page)
 
 
 def test_a_form_round_trips_between_browser_and_python(notebook: NotebookPage) -> None:
@@ -360,17 +357,7 @@ def test_voila_draws_the_app_offline_and_it_works(browser, voila: JupyterFronten
         expect(max_val).to_be_editable(timeout=TIMEOUT)
         max_val.fill("30")
         max_val.press("Tab")
-        page.get_by_role("button", name="Execute", exact=True).click()
-        started = page.get_by_text(re.compile(r"Started job \S+"))
-        expect(started).to_be_visible(timeout=TIMEOUT)
-        job_id = started.locator("code").inner_text()
-        row = page.locator(".tabulator-row", has=page.locator(
-            '.tabulator-cell[tabulator-field="job"]', has_text=re.compile(rf"^\s*{job_id}\s*$")))
-        expect(row).to_have_count(1, timeout=TIMEOUT)
-        results = row.get_by_role("button", name="Results", exact=True)
-        expect(results).to_be_visible(timeout=TIMEOUT)
-        results.click()
-        expect(page.get_by_text(f"Results of {job_id}")).to_be_visible(timeout=TIMEOUT)
+        execute_and_open_results(page)
         assert page.get_by_text("There was an error when executing cell").count() == 0
         page.screenshot(path=str(voila.log_path.with_suffix(".app.png")))
     finally:
