@@ -183,6 +183,45 @@ def test_the_app_draws_runs_a_job_and_shows_its_results(
     page.screenshot(path=str(notebook.frontend.log_path.with_suffix(".app.png")))
 
 
+# What Panel's Tabulator view does when the table is built again (a change of its
+# configuration from the kernel) while the browser's own change of ``sorters`` (made on
+# every page request) still waits in the notebook comm's queue; returns what the comm
+# would then fail to send, or "" when the change still serialises (and so did the sort
+# objects of the first build).
+REBUILD_WITH_SORTERS_WAITING = """async () => {
+  const bokeh = window.Bokeh, queue = [...bokeh.index.roots], seen = new Set();
+  let table = null;
+  while (queue.length > 0 && table === null) {
+    const view = queue.shift();
+    if (seen.has(view)) { continue; }
+    seen.add(view);
+    if (view.model.type === "panel.models.tabulator.DataTabulator") { table = view; }
+    queue.push(...view.children());
+  }
+  if (table === null) { return "no table view"; }
+  const {Serializer} = bokeh.require("core/serialization");
+  try { new Serializer().encode(table.model.sorters); }
+  catch (error) { return "after the first build: " + error; }
+  table.model.sorters = [{field: "created", dir: "desc"}];
+  const waiting = table.model.sorters;
+  table.invalidate_render();
+  await new Promise((resolve) => setTimeout(resolve, 1000));
+  try { new Serializer().encode(waiting); return ""; }
+  catch (error) { return String(error); }
+}"""
+
+
+def test_the_job_table_rebuilt_with_a_sort_waiting_keeps_the_comm_working(
+        notebook: NotebookPage) -> None:
+    notebook.open("app.ipynb").run_all()
+    page = notebook.page
+    expect(page.get_by_text("Online", exact=False)).to_be_visible(timeout=TIMEOUT)
+    assert page.evaluate(REBUILD_WITH_SORTERS_WAITING) == ""
+    # and the comm still carries clicks (a change it cannot serialise blocks every later one)
+    page.get_by_role("button", name="Prime Processor").click()
+    expect(page.get_by_role("heading", name="Prime Processor")).to_be_visible(timeout=TIMEOUT)
+
+
 def test_the_ipywidget_way_of_vscode_and_colab_draws_runs_and_shows_results(
         notebook: NotebookPage) -> None:
     notebook.open("widget.ipynb").run_all()

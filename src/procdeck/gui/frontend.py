@@ -26,6 +26,10 @@ from the kernel instead:
   browser opens it before it has built the output's views, and drops what arrives
   until then (a part of a patch, and the rest no longer parses). The output carries a
   small script that tells the kernel when its views are there; patches wait for it;
+- sorting: Panel's Tabulator hands the table its model's own sort objects, Tabulator
+  writes its column object into them, and a queued browser change of the sort order
+  then can no longer be serialised: Panel's comm drops every later click. The same
+  script gives Tabulator copies;
 - lifecycle: the same script keeps telling the kernel that the page shows the output
   (and whether its tab is hidden), and tells it when the browser disposes the output
   (Panel's JupyterLab extension means to, but its clean-up comm never opens in
@@ -437,6 +441,30 @@ _heard: dict[str, tuple[float, bool]] = {}  # root id -> (when its page last spo
 
 _DRAWN_JS = """<script>(function () {
   const root = %(root)s, tries = {n: 0};
+  let sortersFixed = false;
+  function fixTabulatorSorters() {
+    // Panel's Tabulator view hands Tabulator the model's own sort objects when it builds
+    // the table (and reverses the model's list in place); Tabulator puts its Column object
+    // into each. A browser change of `sorters` still queued in Panel's notebook comm holds
+    // those objects, the comm can no longer serialise its queue ("[object Object] is not
+    // serializable") and every later click is lost. Tabulator gets copies instead.
+    const models = window.Bokeh && window.Bokeh.Models;
+    const table = models && models.get && models.get("panel.models.tabulator.DataTabulator");
+    const view = table && table.prototype.default_view;
+    if (!view) { return false; }
+    if (!view.prototype.__procdeckSorters) {
+      Object.defineProperty(view.prototype, "sorters", {configurable: true, get() {
+        const own = this.model.sorters;
+        const sorters = own.length > 0 ? [{column: "_index", dir: "asc"}] : [];
+        for (const sort of [...own].reverse()) {
+          sorters.push({...sort, column: sort.column === undefined ? sort.field : sort.column});
+        }
+        return sorters;
+      }});
+      view.prototype.__procdeckSorters = true;
+    }
+    return true;
+  }
   function watchDisposal(pyviz) {
     // PyViz's frontend extension deletes an output's kernel entry when it disposes the
     // output (cleared, re-run, notebook closed); the message it means to send the
@@ -462,6 +490,7 @@ _DRAWN_JS = """<script>(function () {
     });
   }
   function drawn() {
+    sortersFixed = sortersFixed || fixTabulatorSorters();
     const bokeh = window.Bokeh, pyviz = window.PyViz || {}, kernels = pyviz.kernels || {};
     if (bokeh && bokeh.index && bokeh.index[root] !== undefined && kernels[root]) {
       const kernel = kernels[root];
