@@ -88,7 +88,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -261,6 +261,15 @@ def _registry() -> Registry:
     return Registry().with_resources(resources)
 
 
+def _format_checker() -> FormatChecker:
+    checker = Draft202012Validator.FORMAT_CHECKER
+    missing = {"date-time", "uri", "uri-reference"} - set(checker.checkers)
+    if missing:  # jsonschema skips formats whose checker library is absent, silently
+        raise RuntimeError(f"jsonschema cannot check the formats {sorted(missing)}: "
+                           "install rfc3339-validator and rfc3986-validator")
+    return checker
+
+
 @functools.cache
 def _validator(name: str) -> Draft202012Validator:
     if name not in _raw_schemas():
@@ -268,7 +277,7 @@ def _validator(name: str) -> Draft202012Validator:
     return Draft202012Validator(
         {"$ref": BASE_URI + name},
         registry=_registry(),
-        format_checker=Draft202012Validator.FORMAT_CHECKER,
+        format_checker=_format_checker(),
     )
 
 
@@ -287,7 +296,7 @@ def validate(document: Any, name: str) -> None:
 def value_problems(value: Any, schema: Any) -> list[str]:
     """Every violation of an OpenAPI 3.0 ``schema`` (as a server sent it) by ``value``."""
     validator = Draft202012Validator(
-        as_json_schema(schema), format_checker=Draft202012Validator.FORMAT_CHECKER
+        as_json_schema(schema), format_checker=_format_checker()
     )
     return _report(validator.iter_errors(value))
 
