@@ -84,7 +84,10 @@ class PageWatch:
         self.requests: list[str] = []
         self.outside: list[str] = []
         self.errors: list[str] = []
+        self.failed: list[str] = []  # requests that got no answer, named in failure reports
         page.on("request", self._on_request)
+        page.on("requestfailed", lambda request: self.failed.append(
+            f"{request.method} {request.url}: {request.failure}"))
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error} {error.stack}"))
 

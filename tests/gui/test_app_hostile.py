@@ -94,7 +94,7 @@ def assert_clean(page: Page, watch, dialogs: list[str]) -> None:
     assert page.evaluate(SCAN_JS) == []
     assert dialogs == []
     assert watch.outside == [], f"requests left localhost: {watch.outside}"
-    assert watch.errors == [], f"console errors: {watch.errors}"
+    assert watch.errors == [], f"console errors: {watch.errors}; failed: {watch.failed}"
 
 
 @pytest.fixture(scope="module")
@@ -297,7 +297,7 @@ def test_500_processes_and_a_240_input_form_keep_the_page_responsive(
     print(f"huge: search {search_ms:.0f} ms, 240-input form {form_ms:.0f} ms, "
           f"click {click_ms:.0f} ms, longest stall {stall:.0f} ms")
     assert stall < STALL_LIMIT_MS, f"the page froze for {stall:.0f} ms"
-    assert watch.errors == [], f"console errors: {watch.errors}"
+    assert watch.errors == [], f"console errors: {watch.errors}; failed: {watch.failed}"
 
 
 JOBS = 3000
@@ -354,5 +354,5 @@ def test_thousands_of_jobs_keep_the_table_responsive(watched_page, busy_server: 
         print(f"{JOBS} jobs: next page {page_ms:.0f} ms, search {search_ms:.0f} ms, "
               f"longest stall {stall:.0f} ms")
         assert stall < STALL_LIMIT_MS, f"the page froze for {stall:.0f} ms"
-        assert watch.errors == [], f"console errors: {watch.errors}"
+        assert watch.errors == [], f"console errors: {watch.errors}; failed: {watch.failed}"
     assert_no_app_errors(app.log())

@@ -28,6 +28,21 @@ def configure_panel() -> None:
     pn.extension(*PANEL_EXTENSIONS, notifications=True)
 
 
+def _serve_stylesheets_locally(doc: Any) -> None:
+    # Panel learns where a session's stylesheets live (its dist URL) only when it renders
+    # the page, after the app was built, and then rewrites the models it finds under the
+    # roots. Models made before that but attached later (the job table's first fill, in a
+    # thread) kept cdn.holoviz.org URLs: the browser asked the CDN, offline in vain, until
+    # the next update replaced them. Knowing the dist URL from the start, Panel gives every
+    # model the local one.
+    from panel.io.resources import LOCAL_DIST
+    from panel.io.state import state
+
+    if doc is not None:
+        local = f"{state.rel_path}/{LOCAL_DIST}" if state.rel_path else LOCAL_DIST
+        doc._template_variables.setdefault("dist_url", local)
+
+
 def _import_views() -> None:
     # Import what every session needs now, so the first visitor does not wait for it.
     for module in ("procdeck.forms", "procdeck.gui.forms", "procdeck.gui.jobs.table",
@@ -85,6 +100,7 @@ def make_server(
 
     def session() -> pn.viewable.Viewable:
         configure_panel()
+        _serve_stylesheets_locally(pn.state.curdoc)
         return App(factory(), server_url=server_url)
 
     if address in _LOOPBACK:
