@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from procdeck.models import JobInfo, JobResults, ProcessDescription, ProcessList
@@ -39,25 +40,64 @@ def process_or_404(state: ServerState, process_id: str) -> RegisteredProcess:
     return process
 
 
+MAX_PROCESS_LIMIT = 10000
+
+
 @router.get(
     "/processes",
     name="get_processes",
     summary="List the processes",
     response_model=None,
-    responses={200: {"model": ProcessList, "description": "Summaries of every process"}},
+    responses={
+        200: {"model": ProcessList,
+              "description": "Summaries of the processes; a `next` link pages on with `limit`"},
+        400: problem("Invalid `limit` or `after`"),
+    },
 )
-async def get_processes(request: Request, state: StateDep) -> Response:
-    """The summaries of every process this server offers."""
+async def get_processes(
+    request: Request,
+    state: StateDep,
+    limit: Annotated[
+        int | None, Query(ge=1, le=MAX_PROCESS_LIMIT, description="Processes per page")
+    ] = None,
+    after: Annotated[
+        str | None, Query(description="Continue after this process id (from the `next` link)")
+    ] = None,
+) -> Response:
+    """The summaries of the processes this server offers, in a stable order.
+
+    Without ``limit`` every process (one cached body); with it at most ``limit``, and a
+    ``next`` link to the rest (/req/core/pl-limit-definition, pl-limit-response).
+    """
     base = base_url(request)
-    key = ("processes", base)
-    body = state.cache.get(key)
-    if body is None:
-        document = {
-            "links": [link(f"{base}/processes", "self", "get_processes")],
-            "processes": [process.summary for process in state.registry],
-        }
-        body = state.cache[key] = json.dumps(document).encode()
-    return json_response(body)
+    if limit is None and after is None:
+        key = ("processes", base)
+        body = state.cache.get(key)
+        if body is None:
+            document = {
+                "links": [link(f"{base}/processes", "self", "get_processes")],
+                "processes": [process.summary for process in state.registry],
+            }
+            body = state.cache[key] = json.dumps(document).encode()
+        return json_response(body)
+    processes = list(state.registry)
+    start = 0
+    if after is not None:
+        ids = [process.id for process in processes]
+        if after not in ids:
+            raise ProblemError(400, "Invalid request",
+                               f"'after' must be a process id of this server, not {after[:100]!r}")
+        start = ids.index(after) + 1
+    end = len(processes) if limit is None else start + limit
+    page = processes[start:end]
+    query = request.url.query
+    links = [link(f"{base}/processes" + (f"?{query}" if query else ""), "self", "get_processes")]
+    if end < len(processes) and page:
+        params = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
+        params.append(("after", page[-1].id))
+        links.append(link(f"{base}/processes?{urlencode(params)}", "next", "next page"))
+    return json_response(json.dumps(
+        {"links": links, "processes": [process.summary for process in page]}).encode())
 
 
 @router.get(
