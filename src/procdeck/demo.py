@@ -25,6 +25,9 @@ __all__ = ["Link", "SceneSpec", "registry"]
 
 registry = ProcessRegistry()
 
+SYNC_OR_ASYNC = ("sync-execute", "async-execute", "dismiss")
+"""Quick demo processes run synchronously when the client does not ask for a job."""
+
 
 @registry.process(
     id="sleep_a_while",
@@ -50,6 +53,7 @@ def sleep_a_while(ctx: JobContext, duration: float = 10.0, fail: bool = False) -
     id="primes_between",
     title="Prime Processor",
     description="Returns the list of prime numbers between a `min_val` and `max_val`.",
+    job_control_options=SYNC_OR_ASYNC,
 )
 def primes_between(
     min_val: Annotated[int, Field(ge=0)] = 0,
@@ -183,7 +187,8 @@ class SceneSpec(BaseModel):
     factor: float
 
 
-@registry.process(id="return_base_model", title="BaseModel Test", description="")
+@registry.process(id="return_base_model", title="BaseModel Test", description="",
+                  job_control_options=SYNC_OR_ASYNC)
 def return_base_model(scene_spec: SceneSpec) -> SceneSpec:
     """Return the given scene specification unchanged (a pydantic model in and out)."""
     return scene_spec
@@ -262,6 +267,7 @@ def _ui(order: int, **hints: Any) -> dict[str, Any]:
     "bounds, enums, dates, a bounding box, nested objects, arrays of objects, a choice of "
     "object kinds, nullable values, binary data) and returns a summary of what it got.",
     keywords=["demo", "forms"],
+    job_control_options=SYNC_OR_ASYNC,
 )
 def showcase_inputs(
     title: Annotated[

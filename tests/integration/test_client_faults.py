@@ -218,9 +218,11 @@ def test_each_fault_is_a_typed_error_and_the_same_client_recovers(
     before = proxy.injected[kind]
     failing = dict(reads)
     if kind == "html_200":
-        # A raw result may be an HTML page (an output of type text/html): kept as text.
+        # A raw result may be an HTML page (an output of type text/html): kept as text,
+        # under the only output of the job's process (known from the job's status).
         raw = failing.pop(f"/jobs/{job.jobID}/results")()
-        assert raw.to_dict() == {"result": {"value": PORTAL_PAGE, "mediaType": "text/html"}}
+        assert raw.to_dict() == {
+            "return_value": {"value": PORTAL_PAGE, "mediaType": "text/html"}}
     for path, read in failing.items():
         started = time.monotonic()
         with pytest.raises(ClientError) as info:

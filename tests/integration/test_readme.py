@@ -233,7 +233,10 @@ def test_custom_processes_guide_examples_run(tmp_path: Path) -> None:
                 "return_value": 3.0
             }
             series = client.run_process("describe_series", {"values": [1, 2, 3]})
-            assert series["stats"] == {"count": 3, "mean": 2.0}
+            # an object output is a qualified value in the results document
+            assert series["stats"] == {"value": {"count": 3, "mean": 2.0},
+                                       "mediaType": "application/json"}
+            assert series.value("stats") == {"count": 3, "mean": 2.0}
             assert series["report"]["href"].endswith("/series.txt")
             assert client.run_process("echo").value("return_value") == "hello"
             assert "sync-execute" in (client.get_process("echo").jobControlOptions or [])

@@ -132,6 +132,7 @@ def test_execute_parses_inputs_as_json_or_strings(runner, server) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert server.last_json() == {
+        "response": "document",
         "inputs": {
             "duration": 2,
             "fail": True,

@@ -62,7 +62,8 @@ def test_the_request_body_carries_the_inputs(make_client, request_, body) -> Non
     server = Recorder({EXECUTION: created(RUNNING)})
     make_client(server).execute_process(process_id="sleep_a_while", request=request_)
     sent = server.last
-    assert json.loads(sent.content) == body
+    # an async job asks for a results document unless the request says otherwise
+    assert json.loads(sent.content) == {"response": "document", **body}
     assert sent.headers["prefer"] == "respond-async"
     assert sent.headers["content-type"] == "application/json"
     assert sent.method == "POST"
@@ -77,7 +78,8 @@ def test_a_pydantic_model_as_request(make_client) -> None:
 
     server = Recorder({EXECUTION: created(RUNNING)})
     make_client(server).execute_process("sleep_a_while", Inputs(duration=0.5))
-    assert server.last_json() == {"inputs": {"duration": 0.5, "fail": False}}
+    assert server.last_json() == {"inputs": {"duration": 0.5, "fail": False},
+                                  "response": "document"}
 
 
 @pytest.mark.parametrize(

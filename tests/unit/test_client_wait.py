@@ -152,7 +152,7 @@ def test_run_process_returns_the_results(make_client, monkeypatch) -> None:
         "GET /jobs/j",
         "GET /jobs/j/results",
     ]
-    assert server.requests[0].content == b'{"inputs":{"x":1}}'
+    assert server.requests[0].content == b'{"inputs":{"x":1},"response":"document"}'
 
 
 @pytest.mark.parametrize("status", ["failed", "dismissed"])

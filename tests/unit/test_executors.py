@@ -186,7 +186,7 @@ def test_the_manager_runs_jobs_on_any_executor() -> None:
         assert answer.status_code == 201
         assert answer.json()["status"] == "successful"  # ran inside submit()
         job_id = answer.json()["jobID"]
-        assert client.get(f"/jobs/{job_id}/results").json() == {"return_value": 42}
+        assert client.get(f"/jobs/{job_id}/results").json() == 42  # raw, as the request asked
 
 
 def test_dismiss_tells_the_executor(holding: tuple[TestClient, HoldingExecutor]) -> None:
@@ -220,7 +220,7 @@ def test_job_run_callbacks_drive_the_job(holding: tuple[TestClient, HoldingExecu
     )
     run.succeed(3)  # the raw return value: the manager converts and stores it
     assert client.get(f"/jobs/{job_id}").json()["status"] == "successful"
-    assert client.get(f"/jobs/{job_id}/results").json() == {"return_value": 3}
+    assert client.get(f"/jobs/{job_id}/results").json() == 3  # raw, as the request asked
     assert run.is_dismissed() is True  # no longer running
     run.fail("too late")  # a final job stays as it is
     assert client.get(f"/jobs/{job_id}").json()["status"] == "successful"
@@ -261,7 +261,7 @@ def test_thread_executor_runs_jobs_on_its_threads() -> None:
         while client.get(f"/jobs/{job_id}").json()["status"] != "successful":
             assert time.monotonic() < deadline
             time.sleep(0.01)
-        assert client.get(f"/jobs/{job_id}/results").json() == {"return_value": 4}
+        assert client.get(f"/jobs/{job_id}/results").json() == 4  # raw, as the request asked
 
 
 # --- choosing an executor -------------------------------------------------------------------

@@ -334,7 +334,9 @@ def test_sync_results_stay_retrievable_from_the_real_server(server_factory, tmp_
         spec = client.execute_process("echo_spec", {"spec": {"threshold": 1, "factor": 2}})
         square = client.execute_process("square", {"x": 3})
         assert spec.jobID.startswith("job_") and square.jobID.startswith("job_")
-        expected = {"return_value": {"threshold": 1.0, "factor": 2.0}}
+        # an object result comes qualified (results.yaml allows no bare object)
+        expected = {"return_value": {"value": {"threshold": 1.0, "factor": 2.0},
+                                     "mediaType": "application/json"}}
         assert client.get_job_results(spec.jobID).to_dict() == expected
         assert client.get_job_results(square.jobID).to_dict() == {"return_value": 9.0}
         listed = [j.jobID for j in client.get_jobs().jobs]

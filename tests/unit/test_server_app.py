@@ -146,7 +146,7 @@ def test_sync_execution_answers_the_raw_value_and_keeps_the_job(client):
     assert response.headers["link"] == f'<{job_url}>; rel="monitor"'
     job_id = job_url.rsplit("/", 1)[1]
     assert client.get(f"/jobs/{job_id}").json()["status"] == "successful"
-    assert client.get(f"/jobs/{job_id}/results").json() == {"return_value": 42}
+    assert client.get(f"/jobs/{job_id}/results").json() == 42  # raw, as the request asked
 
 
 def test_sync_execution_document_response(client):
@@ -312,7 +312,7 @@ def test_an_explicit_200_input_description_is_served_and_checked(client):
     ).json()
     assert wait_final(client, ok["jobID"])["status"] == "successful"
     # 175 inputs have schema defaults (the 25 objects have none) and were passed
-    assert client.get(f"/jobs/{ok['jobID']}/results").json() == {"result": 175.0}
+    assert client.get(f"/jobs/{ok['jobID']}/results").json() == 175.0  # raw, as the request asked
 
 
 def test_openapi_documents_the_real_routes_and_models(client):
@@ -326,6 +326,7 @@ def test_openapi_documents_the_real_routes_and_models(client):
         "/jobs",
         "/jobs/{jobId}",
         "/jobs/{jobId}/results",
+        "/jobs/{jobId}/results/{outputId}",
     }
     assert set(document["paths"]["/jobs/{jobId}"]) == {"get", "delete"}
     execute = document["paths"]["/processes/{processID}/execution"]["post"]

@@ -26,9 +26,12 @@ from procdeck.client._protocol import Call, Flow, Notify, Sleep
 from procdeck.client._responses import (
     body_results,
     describe_validation_error,
+    is_json_type,
+    is_multipart,
     job_id_from_location,
     link_results,
     looks_like_status,
+    media_type,
     parse_document,
     raise_for_status,
     read_json,
@@ -69,6 +72,7 @@ _MAX_PAGES = 10_000
 _SYNC_JOB_PREFIX = "sync-"
 _JSON = "application/json"
 _JSON_OR_ANY = "application/json, */*;q=0.5"
+_JOBS_REMEMBERED = 50_000  # job id -> process id entries kept for reading raw results
 
 RequestLike = ProcessRequest | Mapping[str, Any] | BaseModel | None
 ExecutionMode = Literal["async", "sync"]
@@ -181,6 +185,9 @@ class ClientCore:
         self._token = token
         self._local_jobs: dict[str, _LocalJob] = {}
         self._only_outputs: dict[str, str | None] = {}  # process id -> its only output id
+        self._output_ids: dict[str, tuple[str, ...]] = {}  # process id -> its output ids
+        self._job_processes: dict[str, str] = {}  # job id -> process id, as last seen
+        self._document_jobs: set[str] = set()  # jobs this client asked for a results document
         self._lock = threading.Lock()
 
     def scrub(self, error: ClientError) -> None:
@@ -291,14 +298,25 @@ class ClientCore:
             )
         document = request_document(request)
         headers = {"Accept": _JSON_OR_ANY}
+        sent = document
         if mode == "async":
             headers["Prefer"] = "respond-async"
+            if "response" not in document:
+                # a job's results keyed by output id on every server (the standard's default,
+                # raw, would give a bare value at /jobs/{id}/results)
+                sent = {**document, "response": "document"}
         call = self.call(
-            "POST", self.url("processes", process_id, "execution"), headers=headers, body=document
+            "POST", self.url("processes", process_id, "execution"), headers=headers, body=sent
         )
         response = yield call
         raise_for_status(call, response, NoSuchProcessError)
-        return (yield from self._execution_outcome(call, response, process_id, document))
+        info = yield from self._execution_outcome(call, response, process_id, document)
+        if sent.get("response") == "document":
+            with self._lock:
+                if len(self._document_jobs) >= _JOBS_REMEMBERED:
+                    self._document_jobs.clear()  # rare; results are then read the generic way
+                self._document_jobs.add(info.jobID)
+        return info
 
     def _execution_outcome(
         self, call: Call, response: httpx.Response, process_id: str, document: dict[str, Any]
@@ -316,7 +334,7 @@ class ClientCore:
         if "processID" not in data and "processId" not in data:
             data["processID"] = process_id
         try:
-            return JobInfo.model_validate(data)
+            info = self._seen(JobInfo.model_validate(data))
         except ValidationError as exc:
             raise InvalidResponseError(
                 f"{where(call)}: the server's JobInfo document does not fit the standard: "
@@ -324,6 +342,7 @@ class ClientCore:
                 url=call.url,
                 status=response.status_code,
             ) from None
+        return info
 
     @staticmethod
     def _status_document(
@@ -401,7 +420,69 @@ class ClientCore:
         only = next(iter(outputs)) if len(outputs) == 1 else None
         with self._lock:
             self._only_outputs[process_id] = only
+            self._output_ids[process_id] = tuple(outputs)
         return only
+
+    def _seen(self, info: JobInfo) -> JobInfo:
+        """Remember which process a job belongs to (to read its raw results); returns ``info``."""
+        if info.processID:
+            with self._lock:
+                jobs = self._job_processes
+                jobs.pop(info.jobID, None)
+                jobs[info.jobID] = info.processID
+                while len(jobs) > _JOBS_REMEMBERED:
+                    del jobs[next(iter(jobs))]
+        return info
+
+    def _process_of(self, job_id: str) -> Flow[str | None]:
+        """The process of a job: as seen before, else from its status (None if unknown)."""
+        with self._lock:
+            known = self._job_processes.get(job_id)
+        if known is not None:
+            return known
+        call = self.call("GET", self.url("jobs", job_id))
+        try:
+            response = yield call
+            info = self._document(call, response, JobInfo, NoSuchJobError)
+        except ClientError:
+            return None  # the results keep a generic key
+        return self._seen(info).processID
+
+    def _outputs_of(self, process_id: str) -> Flow[tuple[str, ...] | None]:
+        """The output ids of a process (from its description, read once), or None."""
+        yield from self._only_output(process_id)
+        with self._lock:
+            return self._output_ids.get(process_id)
+
+    def _job_results(self, call: Call, response: httpx.Response, job_id: str) -> Flow[JobResults]:
+        """A job's results from a results answer that may be a document or raw.
+
+        Multipart: one entry per part. A JSON object whose keys are outputs of
+        the job's process: a results document. Anything else (a bare value, an
+        object of other keys, text, bytes): the raw value of the process's only
+        output, under its id (``result`` when the process has several or is
+        unknown).
+        """
+        with self._lock:
+            asked_document = job_id in self._document_jobs
+        if is_multipart(response) or not response.content:
+            return body_results(call, response)
+        data: Any = None
+        kind = media_type(response)
+        if is_json_type(kind) or (not kind and response.content.lstrip()[:1] in (b"{", b"[")):
+            data = read_json(call, response, "results")
+        if asked_document and isinstance(data, dict):
+            return JobResults(data)
+        process_id = yield from self._process_of(job_id)
+        if process_id is None:
+            return body_results(call, response)
+        outputs = yield from self._outputs_of(process_id)
+        if isinstance(data, dict) and (not outputs or (data and data.keys() <= set(outputs))):
+            return JobResults(data)
+        only = outputs[0] if outputs and len(outputs) == 1 else None
+        if isinstance(data, dict):
+            return JobResults({only: data} if only else data)
+        return body_results(call, response, only)
 
     def _keep_local_results(
         self, process_id: str, results: JobResults, server_job_id: str | None = None
@@ -459,6 +540,12 @@ class ClientCore:
             params.append(("limit", str(limit)))
         call = self.call("GET", self.url("jobs"), params)
         jobs = yield from self._paged(call, JobList, "jobs", lambda j: j.jobID, limit)
+        with self._lock:
+            for job in jobs.jobs[-_JOBS_REMEMBERED:]:
+                if job.processID:
+                    self._job_processes[job.jobID] = job.processID
+            while len(self._job_processes) > _JOBS_REMEMBERED:
+                del self._job_processes[next(iter(self._job_processes))]
         if when is None and min_duration is None and max_duration is None:
             jobs = self._with_local_jobs(jobs, process_ids, statuses, types, limit)
         return jobs
@@ -497,7 +584,7 @@ class ClientCore:
             return local.info
         call = self.call("GET", self.url("jobs", job_id))
         response = yield call
-        return self._document(call, response, JobInfo, NoSuchJobError)
+        return self._seen(self._document(call, response, JobInfo, NoSuchJobError))
 
     def get_job_results(self, job_id: str) -> Flow[JobResults]:
         """``GET /jobs/{id}/results`` (or the results kept from a synchronous run)."""
@@ -511,7 +598,7 @@ class ClientCore:
         raise_for_status(call, response, NoSuchJobError)
         if response.status_code == 204:
             return link_results(response).for_job(job_id)
-        return body_results(call, response).for_job(job_id)
+        return (yield from self._job_results(call, response, job_id)).for_job(job_id)
 
     def dismiss_job(self, job_id: str) -> Flow[JobInfo]:
         """``DELETE /jobs/{id}``: cancel a running job or remove a finished one."""

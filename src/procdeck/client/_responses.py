@@ -8,6 +8,8 @@ procdeck's exceptions with a message that names the URL and what went wrong.
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
 import html
 import json
 import os
@@ -111,7 +113,7 @@ def media_type(response: httpx.Response) -> str:
     return response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
 
-def _is_json_type(kind: str) -> bool:
+def is_json_type(kind: str) -> bool:
     return kind == "application/json" or kind.endswith("+json") or kind == "text/json"
 
 
@@ -169,7 +171,7 @@ def read_json(call: Call, response: httpx.Response, expected: str = "a document"
     try:
         return json.loads(content)
     except (ValueError, UnicodeDecodeError) as exc:
-        if not _is_json_type(media_type(response)) and content.lstrip()[:1] not in (b"{", b"["):
+        if not is_json_type(media_type(response)) and content.lstrip()[:1] not in (b"{", b"["):
             raise _not_json_error(call, response, expected) from None
         raise InvalidResponseError(
             f"{where(call)}: malformed JSON in {expected} ({exc})",
@@ -410,7 +412,8 @@ def parse_link_header(response: httpx.Response) -> list[dict[str, str]]:
 def link_results(response: httpx.Response) -> JobResults:
     """Results announced as ``Link`` headers (a 204 answer): one entry per link."""
     results: dict[str, Any] = {}
-    for number, link in enumerate(parse_link_header(response), start=1):
+    links = [link for link in parse_link_header(response) if link.get("rel") != "monitor"]
+    for number, link in enumerate(links, start=1):  # "monitor" is the job, not a result
         rel = link.get("rel", "")
         name = link.get("title") or (rel if rel and ":" not in rel and "/" not in rel else "")
         name = name or f"result_{number}"
@@ -421,26 +424,70 @@ def link_results(response: httpx.Response) -> JobResults:
     return JobResults(results)
 
 
+def _raw_value(content: bytes, kind: str, charset: str | None = None) -> Any:
+    """One raw output as a results-document value: JSON as itself, text or bytes qualified."""
+    if kind.startswith("text/") or kind == "application/xml":
+        return {"value": content.decode(charset or "utf-8", "replace"), "mediaType": kind}
+    return {
+        "value": base64.b64encode(content).decode("ascii"),
+        "mediaType": kind or "application/octet-stream",
+        "encoding": "base64",
+    }
+
+
+def is_multipart(response: httpx.Response) -> bool:
+    """Whether the body is ``multipart/related`` (several raw outputs)."""
+    return media_type(response).startswith("multipart/")
+
+
+def multipart_results(call: Call, response: httpx.Response) -> JobResults:
+    """Several raw outputs (``multipart/related``), keyed by each part's ``Content-ID``.
+
+    A JSON part is its value; a text or binary part a qualified value; an
+    empty part with ``Content-Location`` (an output by reference) a link.
+    """
+    _check_complete(call, response)
+    head = f"Content-Type: {response.headers.get('content-type', '')}\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        head + response.content
+    )
+    if not message.is_multipart():
+        raise InvalidResponseError(
+            f"{where(call)}: a multipart body without parts (no boundary?)",
+            url=str(call.url), status=response.status_code,
+        )
+    results: dict[str, Any] = {}
+    for number, part in enumerate(message.iter_parts(), start=1):
+        name = str(part.get("content-id") or "").strip().strip("<>") or f"result_{number}"
+        kind = part.get_content_type().lower()
+        payload = part.get_payload(decode=True) or b""
+        location = part.get("content-location")
+        if location and not payload:
+            results[name] = {"href": str(response.url.join(str(location))), "type": kind}
+        elif is_json_type(kind):
+            try:
+                results[name] = json.loads(payload)
+            except ValueError as exc:
+                raise InvalidResponseError(
+                    f"{where(call)}: part {name!r} is not valid JSON: {exc}",
+                    url=str(call.url), status=response.status_code,
+                ) from None
+        else:
+            results[name] = _raw_value(payload, kind, part.get_content_charset())
+    return JobResults(results)
+
+
 def body_results(call: Call, response: httpx.Response, output_id: str | None = None) -> JobResults:
     """Results sent as a body: a results document, or one raw output value."""
     _check_complete(call, response)
     content = response.content
     if not content:
         return JobResults({})
+    if is_multipart(response):
+        return multipart_results(call, response)
     kind = media_type(response)
     key = output_id or "result"
-    if _is_json_type(kind) or (not kind and content.lstrip()[:1] in (b"{", b"[")):
+    if is_json_type(kind) or (not kind and content.lstrip()[:1] in (b"{", b"[")):
         data = read_json(call, response, "results")
         return JobResults(data if isinstance(data, dict) else {key: data})
-    if kind.startswith("text/") or kind == "application/xml":
-        return JobResults({key: {"value": response.text, "mediaType": kind}})
-    encoded = base64.b64encode(content).decode("ascii")
-    return JobResults(
-        {
-            key: {
-                "value": encoded,
-                "mediaType": kind or "application/octet-stream",
-                "encoding": "base64",
-            }
-        }
-    )
+    return JobResults({key: _raw_value(content, kind, response.charset_encoding)})

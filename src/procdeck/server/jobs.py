@@ -66,8 +66,8 @@ class Job:
 
     __slots__ = (
         "_json", "_waiters", "created", "error", "finished", "id", "message", "process_id",
-        "progress", "request", "results", "results_json", "results_stored", "seq", "started",
-        "status", "updated",
+        "progress", "rendered", "request", "results", "results_json", "results_stored", "seq",
+        "started", "status", "updated",
     )
 
     def __init__(self, seq: int, process_id: str, request: str | None, created: str) -> None:
@@ -86,6 +86,8 @@ class Job:
         self.results: dict[str, Any] | None = None
         self.results_json: str | None = None
         self.results_stored = False
+        self.rendered: tuple[str, Any] | None = None
+        """The results answer last sent, with the base URL it was made for (see routes)."""
         self._json: str | None = None
         self._waiters: list[Callable[[], None]] = []
 

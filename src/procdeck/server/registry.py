@@ -124,6 +124,10 @@ class RegisteredProcess:
             if k in description
         }
         self.output_ids: tuple[str, ...] = tuple(description.get("outputs") or (RETURN_VALUE,))
+        self.output_transmission: tuple[str, ...] = tuple(
+            description.get("outputTransmission") or ("value", "reference")
+        )
+        """How outputs may be sent: by value and (``/jobs/{id}/results/{output}``) by reference."""
         self._context_param = context_param
         self._return_adapter = return_adapter
         self._apply_schema_defaults = apply_schema_defaults
@@ -480,7 +484,7 @@ def _describe_function(
     if keywords:
         doc["keywords"] = list(keywords)
     doc["jobControlOptions"] = list(job_control_options)
-    doc["outputTransmission"] = ["value"]
+    doc["outputTransmission"] = ["value", "reference"]
     doc["inputs"] = inputs
     doc["outputs"] = outputs
     ProcessDescription.model_validate(doc)  # fail at registration, not when served

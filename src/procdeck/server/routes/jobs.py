@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from starlette.datastructures import MutableHeaders
 
 from procdeck.models import JobInfo, JobList, JobResults
 from procdeck.server.errors import (
@@ -18,7 +19,6 @@ from procdeck.server.errors import (
     NOT_ALLOWED,
     RESULT_NOT_READY,
     ProblemError,
-    problem_response,
 )
 from procdeck.server.jobs import (
     DISMISSED,
@@ -30,6 +30,7 @@ from procdeck.server.jobs import (
     format_time,
 )
 from procdeck.server.paths import is_job_id
+from procdeck.server.results import RenderedResults, ResultsRequest, one_output, render_results
 from procdeck.server.routes._responses import json_response, link, problem
 from procdeck.server.routes.processes import durable
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
@@ -224,30 +225,102 @@ async def dismiss_job(jobId: str, state: StateDep) -> Response:
         500: problem("The job failed: its error, with the traceback"),
     },
 )
-async def get_job_results(jobId: str, state: StateDep) -> Response:
-    """The results of a successful job; for a failed job, its error."""
+async def get_job_results(jobId: str, request: Request) -> Response:
+    """The results of a successful job, as its execute request asked; for a failed job, its error.
+
+    ``response: "document"`` gives a results document; ``"raw"`` (the
+    standard's default) one output as itself, several as ``multipart/related``,
+    outputs all by reference as 204 with ``Link`` headers (see
+    :mod:`procdeck.server.results`).
+    """
+    state = state_of(request)
     job = job_or_404(state, jobId)
-    status = job.status
-    if status == SUCCESSFUL:
-        text = job.results_json
-        if text is None:  # a job from before a restart: read from disk off the event loop
-            text = await run_in_threadpool(state.manager.results_json, job)
-        if text is not None:
-            return json_response(text)
+    if job.status == SUCCESSFUL:
+        return _send(await _rendered(state, job, base_url(request)))
+    raise _not_successful(job)
+
+
+@router.get(
+    "/jobs/{jobId}/results/{outputId}",
+    name="get_job_output",
+    summary="One output of a job",
+    response_model=None,
+    responses={
+        200: {"description": "The output's value, in its media type"},
+        404: problem("No such job or output, or the job has not finished (result-not-ready)"),
+        410: problem("The job was dismissed: it has no results"),
+        500: problem("The job failed: its error, with the traceback"),
+    },
+)
+async def get_job_output(jobId: str, outputId: str, request: Request) -> Response:
+    """One output's raw value: where outputs sent by reference point."""
+    state = state_of(request)
+    job = job_or_404(state, jobId)
+    if job.status != SUCCESSFUL:
+        raise _not_successful(job)
+    outputs, descriptions = await _outputs(state, job)
+    return _send(one_output(outputs, descriptions, outputId, job.id))
+
+
+def _send(rendered: RenderedResults) -> Response:
+    return Response(content=rendered.body, status_code=rendered.status,
+                    media_type=rendered.media_type, headers=_headers(rendered))
+
+
+def _headers(rendered: RenderedResults) -> MutableHeaders | None:
+    if not rendered.headers:
+        return None
+    headers = MutableHeaders()
+    for name, value in rendered.headers:
+        headers.append(name, value)
+    return headers
+
+
+async def _outputs(state: ServerState, job: Job) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A successful job's outputs (read from disk off the event loop if needed) and their
+    descriptions."""
+    outputs = job.results
+    if outputs is None:
+        outputs = await run_in_threadpool(state.manager.results, job)
+    if outputs is None:
         raise ProblemError(500, "Results missing", f"The results of {job.id} were not stored")
+    process = state.manager.registry.get(job.process_id)
+    descriptions = (process.description.get("outputs") if process is not None else None) or {}
+    return outputs, descriptions
+
+
+async def _rendered(state: ServerState, job: Job, base: str) -> RenderedResults:
+    """The job's results answer, made once per base URL (a job's request never changes)."""
+    cached = job.rendered
+    if cached is not None and cached[0] == base:
+        return cached[1]
+    outputs, descriptions = await _outputs(state, job)
+    text = job.request
+    if text is None:  # a job from before a restart: its request is on disk
+        text = await run_in_threadpool(state.manager.store.load_request, job.seq)
+    rendered = render_results(outputs, descriptions, ResultsRequest.of_text(text),
+                              f"{base}/jobs/{job.id}")
+    job.rendered = (base, rendered)
+    return rendered
+
+
+def _not_successful(job: Job) -> Exception:
+    """The answer for the results of a job that is not successful (failed, dismissed, running)."""
+    status = job.status
     if status == FAILED:
         error = dict(job.error or {})
-        return problem_response(
+        error.pop("instance", None)
+        error.pop("status", None)
+        return ProblemError(
             500, error.pop("title", "Job failed"), error.pop("detail", job.message),
-            type=error.pop("type", "about:blank"), instance=f"/jobs/{job.id}/results",
-            jobID=job.id, **error,
+            type=error.pop("type", "about:blank"), **{"jobID": job.id, **error},
         )
     if status == DISMISSED:
-        raise ProblemError(
+        return ProblemError(
             410, "Job dismissed", f"Job {job.id} was dismissed: it has no results",
             type=JOB_DISMISSED,
         )
-    raise ProblemError(
+    return ProblemError(
         404, "Result not ready", f"Job {job.id} is {status}: its results are not ready yet",
         type=RESULT_NOT_READY,
     )

@@ -25,6 +25,7 @@ CONFORMANCE = [
 ]
 _HTML_ROUTES = {"swagger_ui_html", "swagger_ui_redirect", "redoc_html"}
 _DOC_ROUTES = {*_HTML_ROUTES, "openapi"}
+_UNLISTED = {"get_job_output"}  # where outputs by reference point; not a seed link
 _OGC_REL = "http://www.opengis.net/def/rel/ogc/1.0/"
 
 
@@ -50,6 +51,8 @@ def _landing_links(request: Request, base: str) -> list[dict[str, str]]:
         if not isinstance(route, Route):  # FastAPI's APIRoute is a Route too
             continue
         if not route.include_in_schema and route.name not in _DOC_ROUTES:
+            continue
+        if route.name in _UNLISTED:
             continue
         key = (route.path, route.name)
         if key in seen:

@@ -19,6 +19,7 @@ from procdeck.server.errors import (
 )
 from procdeck.server.jobs import DISMISSED, SUCCESSFUL, Job, JobManager
 from procdeck.server.registry import MAX_PROBLEMS, InputProblem, RegisteredProcess
+from procdeck.server.results import ResultsRequest, render_results
 from procdeck.server.routes._responses import json_response, link, problem
 from procdeck.server.security import DEFAULT_MAX_JSON_DEPTH, check_json_depth
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
@@ -165,9 +166,10 @@ def _invalid_inputs(problems: list[InputProblem]) -> ProblemError:
     return ProblemError(400, "Invalid inputs", detail, type=INVALID_INPUT, errors=errors)
 
 
-def _check_outputs(process: RegisteredProcess, outputs: Any) -> list[str] | None:
+def _check_outputs(process: RegisteredProcess, outputs: Any) -> None:
+    """400 unless ``outputs`` names outputs of the process, each with an offered transmission."""
     if outputs is None:
-        return None
+        return
     if not isinstance(outputs, dict):
         raise ProblemError(400, "Invalid request", "'outputs' must be an object")
     unknown = sorted(set(outputs) - set(process.output_ids))
@@ -176,7 +178,19 @@ def _check_outputs(process: RegisteredProcess, outputs: Any) -> list[str] | None
             400, "Invalid outputs", f"Unknown output(s) {_short(str(unknown))}; "
             f"process {process.id!r} has {list(process.output_ids)}", type=INVALID_INPUT,
         )
-    return list(outputs)
+    for name, spec in outputs.items():
+        if spec is None:
+            continue
+        if not isinstance(spec, dict):
+            raise ProblemError(400, "Invalid request", f"outputs[{name!r}] must be an object")
+        mode = spec.get("transmissionMode", "value")
+        if mode not in process.output_transmission:
+            raise ProblemError(
+                400, "Invalid outputs",
+                f"outputs[{name!r}]: transmissionMode {_short(repr(mode))} is not offered; "
+                f"process {process.id!r} offers {list(process.output_transmission)}",
+                type=INVALID_INPUT,
+            )
 
 
 def _wants_async(request: Request, document: dict[str, Any]) -> bool:
@@ -233,7 +247,7 @@ async def execute_process(processID: str, request: Request) -> Response:
     kwargs, problems = process.prepare(document.get("inputs") or {})
     if problems:
         raise _invalid_inputs(problems)
-    selected = _check_outputs(process, document.get("outputs"))
+    _check_outputs(process, document.get("outputs"))
     manager = state.manager
     job = manager.submit(process, kwargs, body.decode("utf-8", "replace") if body.strip() else "{}")
     await durable(manager.store, job.id)  # acknowledged means saved: nothing lost to a crash
@@ -241,7 +255,7 @@ async def execute_process(processID: str, request: Request) -> Response:
     location = f"{base}/jobs/{job.id}"
     wants_async = _wants_async(request, document)
     if process.allows_sync and (not wants_async or not process.allows_async):
-        return await _respond_sync(manager, job, document, selected, location)
+        return await _respond_sync(manager, job, document, location)
     headers = {"Location": location}
     if wants_async:
         headers["Preference-Applied"] = "respond-async"
@@ -263,19 +277,29 @@ async def _respond_sync(
     manager: JobManager,
     job: Job,
     document: dict[str, Any],
-    selected: list[str] | None,
     location: str,
 ) -> Response:
+    """Run the job to its end and answer with its results as the request asks.
+
+    200 with a results document or the raw value(s), 204 with ``Link``
+    headers when every output is by reference (see :mod:`procdeck.server.results`);
+    ``Location`` and a ``monitor`` link name the job, whose results stay
+    readable at ``/jobs/{id}/results``.
+    """
     await manager.wait(job)
     await durable(manager.store, job.id)
     headers = {"Location": location, "Link": f'<{location}>; rel="monitor"'}
     if job.status == SUCCESSFUL:
-        results = manager.results(job) or {}
-        if selected:
-            results = {k: v for k, v in results.items() if k in selected}
-        if document.get("response", "raw") == "raw" and len(results) == 1:
-            return json_response(json.dumps(next(iter(results.values()))), 200, headers)
-        return json_response(json.dumps(results), 200, headers)
+        process = manager.registry.get(job.process_id)
+        descriptions = (process.description.get("outputs") if process else None) or {}
+        rendered = render_results(manager.results(job) or {}, descriptions,
+                                  ResultsRequest.of(document), location)
+        response = Response(content=rendered.body, status_code=rendered.status,
+                            media_type=rendered.media_type)
+        response.headers.update(headers)
+        for name, value in rendered.headers:
+            response.headers.append(name, value)
+        return response
     if job.status == DISMISSED:
         return problem_response(
             410, "Job dismissed", f"Job {job.id} was dismissed before it finished",
