@@ -13,8 +13,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from pydantic.json_schema import models_json_schema
 
 from procdeck import __version__
@@ -22,6 +23,7 @@ from procdeck.models import ApiError, ProcessRequest
 from procdeck.server.errors import install_error_handlers
 from procdeck.server.executors import JobExecutor, make_executor
 from procdeck.server.jobs import JobManager
+from procdeck.server.openapi30 import OPENAPI_31_URL, to_openapi30
 from procdeck.server.registry import ProcessRegistry
 from procdeck.server.routes import jobs_router, landing_router, processes_router
 from procdeck.server.routes._responses import document_problems
@@ -34,7 +36,13 @@ from procdeck.server.security import (
 from procdeck.server.state import ServerState
 from procdeck.server.store import JobStore
 
-__all__ = ["create_app", "default_store_path", "load_registry", "run_server"]
+__all__ = [
+    "create_app",
+    "default_store_path",
+    "load_registry",
+    "openapi_31",
+    "run_server",
+]
 
 log = logging.getLogger("procdeck.server")
 
@@ -108,6 +116,11 @@ def create_app(
     app.include_router(processes_router)
     app.include_router(jobs_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+
+    @app.get(OPENAPI_31_URL, include_in_schema=False, name="openapi_3_1")
+    async def openapi_3_1_document(request: Request) -> JSONResponse:
+        return JSONResponse(openapi_31(request.app))
+
     return app
 
 
@@ -132,9 +145,26 @@ def _data_dir(store: str | Path, data_dir: Path | None) -> tuple[Path, bool]:
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's OpenAPI document, plus the execute request schema, minus the unused 422s."""
+    """The OpenAPI 3.0.3 document (``/openapi.json``, /docs, /redoc): :func:`openapi_31` converted.
+
+    The ``oas30`` conformance class asks for OpenAPI 3.0, and 3.0 clients
+    (OWSLib) read nothing else. Converted once, then cached like FastAPI's own.
+    """
     if app.openapi_schema:
         return app.openapi_schema
+    app.openapi_schema = to_openapi30(openapi_31(app))
+    return app.openapi_schema
+
+
+def openapi_31(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's OpenAPI 3.1 document, plus the execute request schema, minus the unused 422s.
+
+    Served at :data:`OPENAPI_31_URL` for tools that read JSON Schema 2020-12
+    (it keeps what 3.0 cannot say, e.g. tuple items). Made once per app.
+    """
+    cached: dict[str, Any] | None = getattr(app.state, "openapi_31", None)
+    if cached is not None:
+        return cached
     schema = get_openapi(
         title=app.title, version=app.version, description=app.description, routes=app.routes
     )
@@ -157,7 +187,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     settings: SecuritySettings = app.state.security
     document_problems(schema, token_required=settings.token is not None,
                       public_paths=PUBLIC_PATHS)
-    app.openapi_schema = schema
+    app.state.openapi_31 = schema
     return schema
 
 

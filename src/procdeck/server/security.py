@@ -48,7 +48,8 @@ DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
 DEFAULT_MAX_JSON_DEPTH = 64
 """Deepest nesting of arrays and objects accepted in an execute request."""
 
-PUBLIC_PATHS = frozenset({"/", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+PUBLIC_PATHS = frozenset({"/", "/openapi.json", "/openapi-3.1.json", "/docs",
+                          "/docs/oauth2-redirect", "/redoc"})
 """Routes that answer without a token: the landing page and the API documentation."""
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from procdeck.models import ConformanceDeclaration, LandingPage
+from procdeck.server.openapi30 import OPENAPI_30_MEDIA_TYPE, OPENAPI_31_MEDIA_TYPE, OPENAPI_31_URL
 from procdeck.server.routes._responses import json_response, link
 from procdeck.server.state import StateDep, base_url
 
@@ -43,7 +44,9 @@ def _landing_links(request: Request, base: str) -> list[dict[str, str]]:
     """The seed's links: self, then one ``service`` link per API route, titled by its name.
 
     Followed by the standard's relations (service-desc, service-doc,
-    conformance, processes, job-list) for clients that look for those.
+    conformance, processes, job-list) for clients that look for those. The
+    OpenAPI 3.0 ``service-desc`` comes first (/req/oas30/oas-definition-1),
+    the 3.1 document second, as an alternative.
     """
     links = [link(f"{base}/", "self", "get_capabilities")]
     seen: set[tuple[str, str]] = set()
@@ -62,8 +65,10 @@ def _landing_links(request: Request, base: str) -> list[dict[str, str]]:
         links.append(link(base + route.path, "service", route.name, kind))
     openapi_url = request.app.openapi_url or "/openapi.json"
     links += [
-        link(base + openapi_url, "service-desc", "OpenAPI definition",
-             "application/vnd.oai.openapi+json;version=3.1"),
+        link(base + openapi_url, "service-desc", "OpenAPI 3.0 definition",
+             OPENAPI_30_MEDIA_TYPE),
+        link(base + OPENAPI_31_URL, "service-desc", "OpenAPI 3.1 definition",
+             OPENAPI_31_MEDIA_TYPE),
         link(f"{base}/docs", "service-doc", "API documentation", "text/html"),
         link(f"{base}/conformance", _OGC_REL + "conformance", "Conformance classes"),
         link(f"{base}/processes", _OGC_REL + "processes", "Processes"),
