@@ -51,7 +51,7 @@ OPERATIONS = [result.ok() for result in schemathesis.openapi.from_dict(DOCUMENT)
 PROCESS_IDS = ["sleep_a_while", "primes_between", "simulate_scene", "return_base_model",
                "showcase_inputs"]
 JOB_IDS = ["job_0", "job_1", "job_2"]  # successful, failed, running (made by the fixture)
-KNOWN = {"processID": PROCESS_IDS, "jobId": JOB_IDS}
+KNOWN = {"processID": PROCESS_IDS, "jobId": JOB_IDS, "outputId": ["return_value"]}
 CASES = [(operation, GenerationMode.POSITIVE, False) for operation in OPERATIONS]
 CASES += [(operation, GenerationMode.NEGATIVE, False) for operation in OPERATIONS
           if operation.body or operation.query]
@@ -63,14 +63,14 @@ CASES += sorted(((operation, GenerationMode.POSITIVE, True) for operation in OPE
 
 def known_ids(operation) -> st.SearchStrategy:
     names = [parameter.name for parameter in operation.path_parameters]
-    [name] = names  # every templated path here has one id
+    name, *rest = names  # a job or process id, and for one output of a job its output id
     values = KNOWN[name]
     if operation.method == "post":
         # simulate_scene's defaults make a world-sized scene: its inputs are fuzzed below,
         # with a small one.
         values = [value for value in values if value != "simulate_scene"]
-    return st.one_of(*(operation.as_strategy(path_parameters={name: value})
-                       for value in values))
+    return st.one_of(*(operation.as_strategy(path_parameters={
+        name: value, **{other: KNOWN[other][0] for other in rest}}) for value in values))
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,22 @@ def link(href: str, rel: str, title: str, type_: str = JSON) -> dict[str, str]:
     return {"href": href, "hreflang": "en", "rel": rel, "title": title, "type": type_}
 
 
+RESULTS_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The results as the execute request asked: a results document "
+                       "(`response: document`), one output's raw value, or several as "
+                       "`multipart/related`",
+        "content": {
+            JSON: {"schema": {"description": "A results document (output id -> value) "
+                                             "or one output's raw JSON value"}},
+            "multipart/related": {"schema": {"type": "string", "format": "binary"}},
+            "*/*": {"schema": {"type": "string", "format": "binary"}},
+        },
+    },
+    204: {"description": "Every output by reference (raw): one `Link` header per output"},
+}
+"""OpenAPI documentation of a results answer (synchronous execution and ``/results``)."""
+
 _API_ERROR_REF = {"$ref": "#/components/schemas/ApiError"}
 
 

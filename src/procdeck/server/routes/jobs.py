@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from starlette.datastructures import MutableHeaders
 
-from procdeck.models import JobInfo, JobList, JobResults
+from procdeck.models import JobInfo, JobList
 from procdeck.server.errors import (
     JOB_DISMISSED,
     NO_SUCH_JOB,
@@ -31,7 +31,7 @@ from procdeck.server.jobs import (
 )
 from procdeck.server.paths import is_job_id
 from procdeck.server.results import RenderedResults, ResultsRequest, one_output, render_results
-from procdeck.server.routes._responses import json_response, link, problem
+from procdeck.server.routes._responses import JSON, RESULTS_RESPONSES, json_response, link, problem
 from procdeck.server.routes.processes import durable
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
 
@@ -219,7 +219,7 @@ async def dismiss_job(jobId: str, state: StateDep) -> Response:
     summary="Results of a job",
     response_model=None,
     responses={
-        200: {"model": JobResults, "description": "Output id -> value"},
+        **RESULTS_RESPONSES,
         404: problem("No such job, or the job has not finished (result-not-ready)"),
         410: problem("The job was dismissed: it has no results"),
         500: problem("The job failed: its error, with the traceback"),
@@ -246,7 +246,9 @@ async def get_job_results(jobId: str, request: Request) -> Response:
     summary="One output of a job",
     response_model=None,
     responses={
-        200: {"description": "The output's value, in its media type"},
+        200: {"description": "The output's value, in its media type",
+              "content": {"*/*": {"schema": {"type": "string", "format": "binary"}},
+                          JSON: {"schema": {}}}},
         404: problem("No such job or output, or the job has not finished (result-not-ready)"),
         410: problem("The job was dismissed: it has no results"),
         500: problem("The job failed: its error, with the traceback"),

@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from procdeck.models import JobInfo, JobResults, ProcessDescription, ProcessList
+from procdeck.models import JobInfo, ProcessDescription, ProcessList
 from procdeck.server.errors import (
     INVALID_INPUT,
     JOB_DISMISSED,
@@ -20,7 +20,7 @@ from procdeck.server.errors import (
 from procdeck.server.jobs import DISMISSED, SUCCESSFUL, Job, JobManager
 from procdeck.server.registry import MAX_PROBLEMS, InputProblem, RegisteredProcess
 from procdeck.server.results import ResultsRequest, render_results
-from procdeck.server.routes._responses import json_response, link, problem
+from procdeck.server.routes._responses import RESULTS_RESPONSES, json_response, link, problem
 from procdeck.server.security import DEFAULT_MAX_JSON_DEPTH, check_json_depth
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
 from procdeck.server.store import JobStore, StoreWriteError
@@ -216,10 +216,7 @@ _EXECUTE_BODY = {
             "model": JobInfo,
             "description": "Job created (asynchronous execution); its URL is in `Location`",
         },
-        200: {
-            "model": JobResults,
-            "description": "Results (synchronous execution, for processes that allow it)",
-        },
+        **RESULTS_RESPONSES,  # synchronous execution, for processes that allow it
         400: problem("Invalid request or inputs: every bad input is named, or JSON nested "
                      "too deep"),
         404: problem("No such process"),
