@@ -425,14 +425,19 @@ class ClientCore:
 
     def _seen(self, info: JobInfo) -> JobInfo:
         """Remember which process a job belongs to (to read its raw results); returns ``info``."""
-        if info.processID:
-            with self._lock:
-                jobs = self._job_processes
-                jobs.pop(info.jobID, None)
-                jobs[info.jobID] = info.processID
-                while len(jobs) > _JOBS_REMEMBERED:
-                    del jobs[next(iter(jobs))]
+        self._remember_jobs((info,))
         return info
+
+    def _remember_jobs(self, infos: Sequence[JobInfo]) -> None:
+        """Job id -> process id for ``infos``, the newest kept (at most _JOBS_REMEMBERED)."""
+        with self._lock:
+            jobs = self._job_processes
+            for info in infos[-_JOBS_REMEMBERED:]:
+                if info.processID:
+                    jobs.pop(info.jobID, None)
+                    jobs[info.jobID] = info.processID
+            while len(jobs) > _JOBS_REMEMBERED:
+                del jobs[next(iter(jobs))]
 
     def _process_of(self, job_id: str) -> Flow[str | None]:
         """The process of a job: as seen before, else from its status (None if unknown)."""
@@ -540,12 +545,7 @@ class ClientCore:
             params.append(("limit", str(limit)))
         call = self.call("GET", self.url("jobs"), params)
         jobs = yield from self._paged(call, JobList, "jobs", lambda j: j.jobID, limit)
-        with self._lock:
-            for job in jobs.jobs[-_JOBS_REMEMBERED:]:
-                if job.processID:
-                    self._job_processes[job.jobID] = job.processID
-            while len(self._job_processes) > _JOBS_REMEMBERED:
-                del self._job_processes[next(iter(self._job_processes))]
+        self._remember_jobs(jobs.jobs)
         if when is None and min_duration is None and max_duration is None:
             jobs = self._with_local_jobs(jobs, process_ids, statuses, types, limit)
         return jobs

@@ -138,6 +138,11 @@ class RegisteredProcess:
         }
 
     @property
+    def output_descriptions(self) -> dict[str, Any]:
+        """The output descriptions by output id (their schemas name media types)."""
+        return self.description.get("outputs") or {}
+
+    @property
     def allows_sync(self) -> bool:
         """True when the process may run synchronously."""
         return "sync-execute" in self.job_control_options

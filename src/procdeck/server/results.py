@@ -121,6 +121,11 @@ def _is_bbox(value: Mapping[str, Any]) -> bool:
     return isinstance(value.get("bbox"), list) and value.keys() <= {"bbox", "crs"}
 
 
+def _without_nulls(value: Mapping[str, Any]) -> dict[str, Any]:
+    # link.yaml and bbox.yaml type their members: null is not allowed
+    return {k: v for k, v in value.items() if v is not None}
+
+
 def _is_qualified(value: Mapping[str, Any]) -> bool:
     return "value" in value and value.keys() <= _QUALIFIED_MEMBERS
 
@@ -135,7 +140,7 @@ def inline_value(value: Any, media_type: str = JSON) -> Any:
     if not isinstance(value, Mapping):
         return value
     if _is_link(value) or _is_bbox(value):
-        return {k: v for k, v in value.items() if v is not None}
+        return _without_nulls(value)
     if _is_qualified(value):
         return dict(value)
     return {"value": dict(value), "mediaType": media_type}
@@ -161,7 +166,7 @@ def raw_output(value: Any, output: Mapping[str, Any] | None) -> tuple[bytes, str
                 pass  # not base64 after all: sent as the text it is
         return value.encode("utf-8"), media
     if isinstance(value, Mapping) and _is_link(value):
-        value = {k: v for k, v in value.items() if v is not None}
+        value = _without_nulls(value)
     return json.dumps(value).encode("utf-8"), JSON
 
 

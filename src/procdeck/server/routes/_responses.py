@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import Response
 
 from procdeck.models import ApiError
-from procdeck.server.errors import PROBLEM_JSON
+from procdeck.server.errors import PROBLEM_JSON, ProblemError
+
+if TYPE_CHECKING:
+    from procdeck.server.jobs import Job
+    from procdeck.server.results import RenderedResults
 
 JSON = "application/json"
 
@@ -17,6 +22,28 @@ def json_response(
 ) -> Response:
     """A response with a body that is already JSON text."""
     return Response(content=content, status_code=status_code, media_type=JSON, headers=headers)
+
+
+def results_response(
+    rendered: RenderedResults, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A rendered results answer, with ``headers`` and then the answer's own (``Link``...)."""
+    response = Response(content=rendered.body, status_code=rendered.status,
+                        media_type=rendered.media_type, headers=dict(headers or {}))
+    for name, value in rendered.headers:
+        response.headers.append(name, value)
+    return response
+
+
+def job_failed(job: Job, headers: dict[str, str] | None = None) -> ProblemError:
+    """The 500 problem of a failed job: its stored error (title, detail, type, traceback)."""
+    error = dict(job.error or {})
+    for reserved in ("instance", "status"):  # the answer's own
+        error.pop(reserved, None)
+    return ProblemError(
+        500, error.pop("title", "Job failed"), error.pop("detail", job.message),
+        type=error.pop("type", "about:blank"), headers=headers, **{"jobID": job.id, **error},
+    )
 
 
 def problem(description: str) -> dict[str, Any]:

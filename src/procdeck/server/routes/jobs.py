@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from starlette.datastructures import MutableHeaders
 
 from procdeck.models import JobInfo, JobList
 from procdeck.server.errors import (
@@ -31,7 +30,15 @@ from procdeck.server.jobs import (
 )
 from procdeck.server.paths import is_job_id
 from procdeck.server.results import RenderedResults, ResultsRequest, one_output, render_results
-from procdeck.server.routes._responses import JSON, RESULTS_RESPONSES, json_response, link, problem
+from procdeck.server.routes._responses import (
+    JSON,
+    RESULTS_RESPONSES,
+    job_failed,
+    json_response,
+    link,
+    problem,
+    results_response,
+)
 from procdeck.server.routes.processes import durable
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
 
@@ -236,7 +243,7 @@ async def get_job_results(jobId: str, request: Request) -> Response:
     state = state_of(request)
     job = job_or_404(state, jobId)
     if job.status == SUCCESSFUL:
-        return _send(await _rendered(state, job, base_url(request)))
+        return results_response(await _rendered(state, job, base_url(request)))
     raise _not_successful(job)
 
 
@@ -261,21 +268,7 @@ async def get_job_output(jobId: str, outputId: str, request: Request) -> Respons
     if job.status != SUCCESSFUL:
         raise _not_successful(job)
     outputs, descriptions = await _outputs(state, job)
-    return _send(one_output(outputs, descriptions, outputId, job.id))
-
-
-def _send(rendered: RenderedResults) -> Response:
-    return Response(content=rendered.body, status_code=rendered.status,
-                    media_type=rendered.media_type, headers=_headers(rendered))
-
-
-def _headers(rendered: RenderedResults) -> MutableHeaders | None:
-    if not rendered.headers:
-        return None
-    headers = MutableHeaders()
-    for name, value in rendered.headers:
-        headers.append(name, value)
-    return headers
+    return results_response(one_output(outputs, descriptions, outputId, job.id))
 
 
 async def _outputs(state: ServerState, job: Job) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -287,8 +280,7 @@ async def _outputs(state: ServerState, job: Job) -> tuple[dict[str, Any], dict[s
     if outputs is None:
         raise ProblemError(500, "Results missing", f"The results of {job.id} were not stored")
     process = state.manager.registry.get(job.process_id)
-    descriptions = (process.description.get("outputs") if process is not None else None) or {}
-    return outputs, descriptions
+    return outputs, process.output_descriptions if process is not None else {}
 
 
 async def _rendered(state: ServerState, job: Job, base: str) -> RenderedResults:
@@ -310,13 +302,7 @@ def _not_successful(job: Job) -> Exception:
     """The answer for the results of a job that is not successful (failed, dismissed, running)."""
     status = job.status
     if status == FAILED:
-        error = dict(job.error or {})
-        error.pop("instance", None)
-        error.pop("status", None)
-        return ProblemError(
-            500, error.pop("title", "Job failed"), error.pop("detail", job.message),
-            type=error.pop("type", "about:blank"), **{"jobID": job.id, **error},
-        )
+        return job_failed(job)
     if status == DISMISSED:
         return ProblemError(
             410, "Job dismissed", f"Job {job.id} was dismissed: it has no results",

@@ -20,7 +20,14 @@ from procdeck.server.errors import (
 from procdeck.server.jobs import DISMISSED, SUCCESSFUL, Job, JobManager
 from procdeck.server.registry import MAX_PROBLEMS, InputProblem, RegisteredProcess
 from procdeck.server.results import ResultsRequest, render_results
-from procdeck.server.routes._responses import RESULTS_RESPONSES, json_response, link, problem
+from procdeck.server.routes._responses import (
+    RESULTS_RESPONSES,
+    job_failed,
+    json_response,
+    link,
+    problem,
+    results_response,
+)
 from procdeck.server.security import DEFAULT_MAX_JSON_DEPTH, check_json_depth
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
 from procdeck.server.store import JobStore, StoreWriteError
@@ -288,22 +295,13 @@ async def _respond_sync(
     headers = {"Location": location, "Link": f'<{location}>; rel="monitor"'}
     if job.status == SUCCESSFUL:
         process = manager.registry.get(job.process_id)
-        descriptions = (process.description.get("outputs") if process else None) or {}
-        rendered = render_results(manager.results(job) or {}, descriptions,
+        rendered = render_results(manager.results(job) or {},
+                                  process.output_descriptions if process else {},
                                   ResultsRequest.of(document), location)
-        response = Response(content=rendered.body, status_code=rendered.status,
-                            media_type=rendered.media_type)
-        response.headers.update(headers)
-        for name, value in rendered.headers:
-            response.headers.append(name, value)
-        return response
+        return results_response(rendered, headers)
     if job.status == DISMISSED:
         return problem_response(
             410, "Job dismissed", f"Job {job.id} was dismissed before it finished",
             type=JOB_DISMISSED, headers=headers, jobID=job.id,
         )
-    error = dict(job.error or {})
-    return problem_response(
-        500, error.pop("title", "Job failed"), error.pop("detail", job.message),
-        type=error.pop("type", "about:blank"), headers=headers, jobID=job.id, **error,
-    )
+    raise job_failed(job, headers)
