@@ -267,11 +267,19 @@ class Output(OGCModel):
 
 
 class Subscriber(OGCModel):
-    """Callback URIs notified as a job progresses."""
+    """Callback URIs notified as a job progresses (conformance class ``callback``).
 
-    successUri: str
-    inProgressUri: str | None = None
-    failedUri: str | None = None
+    ``successUri`` receives the results document, ``failedUri`` the
+    exception of a failed job, ``inProgressUri`` status updates. The erratum
+    spellings ``successUrl``/``inProgressUrl``/``failedUrl`` are read too;
+    the standard's are sent.
+    """
+
+    successUri: str = Field(validation_alias=AliasChoices("successUri", "successUrl"))
+    inProgressUri: str | None = Field(
+        default=None, validation_alias=AliasChoices("inProgressUri", "inProgressUrl"))
+    failedUri: str | None = Field(
+        default=None, validation_alias=AliasChoices("failedUri", "failedUrl"))
 
 
 class QualifiedValue(OGCModel):

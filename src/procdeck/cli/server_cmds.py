@@ -10,6 +10,7 @@ import typer
 from procdeck.cli._app import app
 
 if TYPE_CHECKING:
+    from procdeck.server.callbacks import CallbackSettings
     from procdeck.server.security import SecuritySettings
 
 
@@ -66,6 +67,12 @@ def serve(
         typer.Option("--allow-path", help="Directory besides the data directory that "
                      "processes may write to (e.g. simulate_scene's output_path). Repeatable."),
     ] = None,
+    callback_host: Annotated[
+        list[str] | None,
+        typer.Option("--callback-host", help="Host that execute requests may ask to be called "
+                     "back at (subscriber URIs, http/https only), e.g. 127.0.0.1. Repeatable. "
+                     "Default: none (every subscriber is refused)."),
+    ] = None,
 ) -> None:
     """Serve processes over OGC API - Processes (default: the demo processes)."""
     try:
@@ -94,6 +101,7 @@ def serve(
         log_level=log_level,
         security=security,
         allowed_paths=allow_path or [],
+        callbacks=_callback_settings(callback_host or []),
     )
 
 
@@ -129,6 +137,18 @@ def _security_settings(
             raise typer.Exit(2)
     return SecuritySettings(token=token, cors_origins=tuple(o.rstrip("/") for o in origins),
                             max_body_size=limit)
+
+
+def _callback_settings(hosts: list[str]) -> CallbackSettings | None:
+    """The callback settings allowing ``hosts``; exit 2 for something that is not a host."""
+    from procdeck.server.callbacks import CallbackSettings
+
+    for host in hosts:
+        if not host.strip() or any(c in host for c in "/@?# "):
+            typer.echo(f"procdeck serve: --callback-host {host!r}: give a host name or "
+                       "address (no scheme, port or path)", err=True)
+            raise typer.Exit(2)
+    return CallbackSettings.allowing(hosts) if hosts else None
 
 
 def _check_executor(executor: str, scheduler: str | None) -> None:

@@ -18,6 +18,7 @@ from procdeck.client._core import (
     ExecutionMode,
     RequestLike,
     Strings,
+    SubscriberLike,
 )
 from procdeck.client._protocol import Call, Flow, Sleep
 from procdeck.client._responses import transport_error, where
@@ -137,7 +138,12 @@ class AsyncClient(ClientBase):
         return await self._run(self._core.get_process(process_id))
 
     async def execute_process(
-        self, process_id: str, request: RequestLike = None, mode: ExecutionMode = "async"
+        self,
+        process_id: str,
+        request: RequestLike = None,
+        mode: ExecutionMode = "async",
+        *,
+        subscriber: SubscriberLike = None,
     ) -> JobInfo:
         """Start a job and return its status.
 
@@ -149,8 +155,13 @@ class AsyncClient(ClientBase):
         ``{"fail": True}`` runs the process with ``fail=True``. If the server
         runs the job synchronously, the returned status is ``successful`` and
         :meth:`get_job_results` returns the results for its id.
+
+        ``subscriber`` asks the server to call back (conformance class
+        ``callback``): a :class:`~procdeck.models.Subscriber` or a dict with
+        ``successUri`` and optionally ``inProgressUri`` and ``failedUri``
+        (``...Url`` spellings accepted); sent as the request's ``subscriber``.
         """
-        return await self._run(self._core.execute_process(process_id, request, mode))
+        return await self._run(self._core.execute_process(process_id, request, mode, subscriber))
 
     async def get_jobs(
         self,

@@ -61,6 +61,7 @@ from procdeck.models import (
     ProcessDescription,
     ProcessList,
     ProcessRequest,
+    Subscriber,
 )
 
 M = TypeVar("M", bound=OGCModel)
@@ -75,6 +76,7 @@ _JSON_OR_ANY = "application/json, */*;q=0.5"
 _JOBS_REMEMBERED = 50_000  # job id -> process id entries kept for reading raw results
 
 RequestLike = ProcessRequest | Mapping[str, Any] | BaseModel | None
+SubscriberLike = Subscriber | Mapping[str, Any] | None
 ExecutionMode = Literal["async", "sync"]
 _EXECUTION_MODES = frozenset({"async", "sync"})
 Strings = str | Iterable[str] | None
@@ -147,6 +149,27 @@ def request_document(request: RequestLike) -> dict[str, Any]:
             f"invalid execute request: {describe_validation_error(exc)}"
         ) from None
     return model.to_dict()
+
+
+def with_subscriber(document: dict[str, Any], subscriber: SubscriberLike) -> dict[str, Any]:
+    """``document`` with ``subscriber`` (a :class:`Subscriber` or a dict) as its subscriber.
+
+    Raises :class:`InvalidRequestError` for an invalid subscriber, or when the
+    request already has a different one.
+    """
+    if subscriber is None:
+        return document
+    try:
+        model = (subscriber if isinstance(subscriber, Subscriber)
+                 else Subscriber.model_validate(dict(subscriber)))
+    except (ValidationError, TypeError, ValueError) as exc:
+        reason = (describe_validation_error(exc) if isinstance(exc, ValidationError)
+                  else str(exc))
+        raise InvalidRequestError(f"invalid subscriber: {reason}") from None
+    given = model.to_dict()
+    if document.get("subscriber") not in (None, given):
+        raise InvalidRequestError("the request already has a different subscriber")
+    return {**document, "subscriber": given}
 
 
 def _is_status_answer(response: httpx.Response, location_id: str | None) -> bool:
@@ -278,7 +301,8 @@ class ClientCore:
     # -- execution --------------------------------------------------------------------------
 
     def execute_process(
-        self, process_id: str, request: RequestLike = None, mode: ExecutionMode = "async"
+        self, process_id: str, request: RequestLike = None, mode: ExecutionMode = "async",
+        subscriber: SubscriberLike = None,
     ) -> Flow[JobInfo]:
         """``POST /processes/{id}/execution``, asking for asynchronous execution by default.
 
@@ -291,12 +315,14 @@ class ClientCore:
         synchronously; the results are kept here, under the server's job id
         when ``Location`` names one (else a synthetic ``sync-...`` id), keyed
         by output id (a raw value goes under the process's only output).
+
+        ``subscriber`` (callback URIs) is sent as the request's ``subscriber``.
         """
         if mode not in _EXECUTION_MODES:
             raise InvalidRequestError(
                 f"execution mode must be one of {sorted(_EXECUTION_MODES)}, not {mode!r}"
             )
-        document = request_document(request)
+        document = with_subscriber(request_document(request), subscriber)
         headers = {"Accept": _JSON_OR_ANY}
         sent = document
         if mode == "async":

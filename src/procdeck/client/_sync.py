@@ -17,6 +17,7 @@ from procdeck.client._core import (
     ExecutionMode,
     RequestLike,
     Strings,
+    SubscriberLike,
 )
 from procdeck.client._protocol import Call, Flow, Sleep
 from procdeck.client._responses import transport_error, where
@@ -132,7 +133,12 @@ class Client(ClientBase):
         return self._run(self._core.get_process(process_id))
 
     def execute_process(
-        self, process_id: str, request: RequestLike = None, mode: ExecutionMode = "async"
+        self,
+        process_id: str,
+        request: RequestLike = None,
+        mode: ExecutionMode = "async",
+        *,
+        subscriber: SubscriberLike = None,
     ) -> JobInfo:
         """Start a job and return its status.
 
@@ -144,8 +150,13 @@ class Client(ClientBase):
         ``{"fail": True}`` runs the process with ``fail=True``. If the server
         runs the job synchronously, the returned status is ``successful`` and
         :meth:`get_job_results` returns the results for its id.
+
+        ``subscriber`` asks the server to call back (conformance class
+        ``callback``): a :class:`~procdeck.models.Subscriber` or a dict with
+        ``successUri`` and optionally ``inProgressUri`` and ``failedUri``
+        (``...Url`` spellings accepted); sent as the request's ``subscriber``.
         """
-        return self._run(self._core.execute_process(process_id, request, mode))
+        return self._run(self._core.execute_process(process_id, request, mode, subscriber))
 
     def get_jobs(
         self,

@@ -20,6 +20,7 @@ from pydantic.json_schema import models_json_schema
 
 from procdeck import __version__
 from procdeck.models import ApiError, ProcessRequest
+from procdeck.server.callbacks import Attempt, CallbackDeliverer, CallbackSettings
 from procdeck.server.errors import install_error_handlers
 from procdeck.server.executors import JobExecutor, make_executor
 from procdeck.server.jobs import JobManager
@@ -68,6 +69,7 @@ def create_app(
     commit_interval: float = 0.005,
     security: SecuritySettings | None = None,
     allowed_paths: Sequence[str | Path] = (),
+    callbacks: CallbackSettings | None = None,
 ) -> FastAPI:
     """Build the OGC API - Processes app.
 
@@ -84,12 +86,17 @@ def create_app(
     ``security`` sets the access token, CORS origins and request limits
     (default: no token, no CORS, 16 MiB bodies; see ``docs/security.md``).
     Processes write files only below the data directory and ``allowed_paths``.
+    ``callbacks`` names the hosts execute requests may ask to be called back
+    at (``subscriber``) and how hard delivery tries (default: no host, so
+    every subscriber is refused; see :mod:`procdeck.server.callbacks`).
     """
     if registry is None:
         from procdeck.demo import registry as demo_registry
 
         registry = demo_registry
-    state = ServerState(registry=registry, title=title, description=description)
+    callback_settings = callbacks or CallbackSettings()
+    state = ServerState(registry=registry, title=title, description=description,
+                        callbacks=callback_settings)
     jobs_executor = _executor(executor, workers, scheduler)  # bad names fail here, not at start
 
     @asynccontextmanager
@@ -97,7 +104,8 @@ def create_app(
         job_store = JobStore(store, commit_interval=commit_interval)
         data, temporary = _data_dir(store, data_dir)
         manager = JobManager(registry, job_store, jobs_executor, data,
-                             allowed_dirs=[Path(p).expanduser().resolve() for p in allowed_paths])
+                             allowed_dirs=[Path(p).expanduser().resolve() for p in allowed_paths],
+                             callbacks=_deliverer(callback_settings, job_store))
         manager.open()
         state.manager_ = manager
         try:
@@ -122,6 +130,18 @@ def create_app(
         return JSONResponse(openapi_31(request.app))
 
     return app
+
+
+def _deliverer(settings: CallbackSettings, store: JobStore) -> CallbackDeliverer | None:
+    """The callback deliverer recording into ``store``; None when no host is allowed."""
+    if not settings.allowed_hosts:
+        return None
+
+    def record(attempt: Attempt) -> None:
+        store.add_callback_attempt(attempt.job_seq, attempt.kind, attempt.uri, attempt.attempt,
+                                   attempt.time, attempt.status, attempt.error)
+
+    return CallbackDeliverer(settings, record)
 
 
 def _executor(
@@ -244,6 +264,12 @@ def _jobs_on(executor: str, scheduler: str | None) -> str:
     return f", jobs on {executor} {scheduler or 'local cluster'}"
 
 
+def _callbacks_to(callbacks: CallbackSettings | None) -> str:
+    if callbacks is None or not callbacks.allowed_hosts:
+        return ""
+    return f", callbacks to {', '.join(sorted(callbacks.allowed_hosts))}"
+
+
 def run_server(
     host: str = "127.0.0.1",
     port: int = 8008,
@@ -258,6 +284,7 @@ def run_server(
     log_level: str = "info",
     security: SecuritySettings | None = None,
     allowed_paths: Sequence[str | Path] = (),
+    callbacks: CallbackSettings | None = None,
 ) -> None:
     """Serve the processes of ``processes`` (default: the demo processes) until stopped.
 
@@ -265,6 +292,7 @@ def run_server(
     by default (it costs throughput); turn it on with ``access_log=True``.
     ``executor``/``scheduler``: where jobs run (see :func:`create_app`).
     Without an access token on a non-loopback ``host``, prints a warning.
+    ``callbacks``: the allowed callback hosts (see :func:`create_app`).
     """
     import uvicorn
 
@@ -281,11 +309,12 @@ def run_server(
         )
     app = create_app(registry, store=store, workers=workers, data_dir=data_dir,
                      executor=executor, scheduler=scheduler,
-                     security=security, allowed_paths=allowed_paths)
+                     security=security, allowed_paths=allowed_paths, callbacks=callbacks)
     print(
         f"procdeck: serving {len(registry)} process(es) on http://{host}:{port} "
         f"(store: {store}, workers: {workers}{_jobs_on(executor, scheduler)}"
-        f"{', access token required' if security.token else ''})",
+        f"{', access token required' if security.token else ''}"
+        f"{_callbacks_to(callbacks)})",
         flush=True,
     )
     uvicorn.run(

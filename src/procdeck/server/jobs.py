@@ -9,6 +9,7 @@ reads and job lists are served from ready-made JSON.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import threading
@@ -18,8 +19,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from procdeck.server.callbacks import (
+    FAILED as FAILED_NOTICE,
+)
+from procdeck.server.callbacks import (
+    IN_PROGRESS,
+    SUCCESS,
+    CallbackDeliverer,
+    Subscription,
+)
 from procdeck.server.executors import JobExecutor
 from procdeck.server.registry import ProcessRegistry, RegisteredProcess
+from procdeck.server.results import ResultsRequest, render_results
 from procdeck.server.store import JobRow, JobStore
 
 __all__ = ["FINAL_STATES", "Job", "JobManager", "JobNotDismissable"]
@@ -67,7 +78,7 @@ class Job:
     __slots__ = (
         "_json", "_waiters", "created", "error", "finished", "id", "message", "process_id",
         "progress", "rendered", "request", "results", "results_json", "results_stored", "seq",
-        "started", "status", "updated",
+        "started", "status", "subscription", "updated",
     )
 
     def __init__(self, seq: int, process_id: str, request: str | None, created: str) -> None:
@@ -88,6 +99,8 @@ class Job:
         self.results_stored = False
         self.rendered: tuple[str, Any] | None = None
         """The results answer last sent, with the base URL it was made for (see routes)."""
+        self.subscription: Subscription | None = None
+        """Where to send callbacks (the request's checked ``subscriber``), if anywhere."""
         self._json: str | None = None
         self._waiters: list[Callable[[], None]] = []
 
@@ -115,6 +128,22 @@ class Job:
             info["progress"] = self.progress
         return info
 
+    def failure_problem(self) -> dict[str, Any]:
+        """The RFC 7807 members of a failed job's exception, without ``status``/``instance``.
+
+        Its stored error (type, title, detail, traceback...) and its ``jobID``;
+        what ``GET /jobs/{id}/results`` answers and ``failedUri`` receives.
+        """
+        error = dict(self.error or {})
+        for reserved in ("instance", "status"):  # the answer's own
+            error.pop(reserved, None)
+        problem = {"type": error.pop("type", "about:blank"),
+                   "title": error.pop("title", "Job failed"),
+                   "detail": error.pop("detail", self.message)}
+        if problem["detail"] is None:
+            del problem["detail"]
+        return {**problem, "jobID": self.id, **error}
+
     def row(self) -> JobRow:
         """The job as a store row."""
         return (
@@ -134,6 +163,7 @@ class JobManager:
         executor: JobExecutor,
         data_dir: Path,
         allowed_dirs: Sequence[Path] = (),
+        callbacks: CallbackDeliverer | None = None,
     ) -> None:
         self.registry = registry
         self.store = store
@@ -141,6 +171,8 @@ class JobManager:
         self.data_dir = data_dir
         self.allowed_dirs = tuple(allowed_dirs)
         """Directories besides ``data_dir`` that processes may write to (``--allow-path``)."""
+        self.callbacks = callbacks
+        """Sends the callbacks of jobs with a subscriber (None: callbacks are not sent)."""
         self._lock = threading.Lock()
         self._jobs: dict[str, Job] = {}
         self._next_seq = store.first_number
@@ -163,9 +195,15 @@ class JobManager:
                            finished=job.updated or now, now=now)
             self._jobs[job.id] = job
         self.executor.start()
+        if self.callbacks is not None:
+            self.callbacks.start()
 
     def close(self) -> None:
-        """Fail jobs still accepted or running, stop the executor, flush and close the store."""
+        """Fail jobs still accepted or running, stop the executor, flush and close the store.
+
+        The callbacks of those failures are sent within the deliverer's
+        shutdown timeout, before the store closes (attempts are recorded there).
+        """
         now = _now()
         with self._lock:
             self._closed = True
@@ -175,6 +213,9 @@ class JobManager:
                 elif job.status == ACCEPTED:
                     self._fail(job, STOPPED_BEFORE_START, finished=now, now=now)
         self.executor.shutdown(wait=False)
+        if self.callbacks is not None and not self.callbacks.close():
+            log.warning("callbacks: shutdown gave up on %d notice(s); recorded as not delivered",
+                        self.callbacks.abandoned)
         self.store.close()
 
     # -- reading ----------------------------------------------------------------------
@@ -260,17 +301,24 @@ class JobManager:
     # -- changing ---------------------------------------------------------------------
 
     def submit(
-        self, process: RegisteredProcess, kwargs: dict[str, Any], request: str | None = None
+        self, process: RegisteredProcess, kwargs: dict[str, Any], request: str | None = None,
+        subscription: Subscription | None = None,
     ) -> Job:
-        """Create a job for ``process`` and queue it; ``request`` is the execute body (JSON)."""
+        """Create a job for ``process`` and queue it; ``request`` is the execute body (JSON).
+
+        With a ``subscription`` (and a callback deliverer) the job's changes are
+        pushed to the subscriber's URIs (see :mod:`procdeck.server.callbacks`).
+        """
         with self._lock:
             if self._closed:
                 raise RuntimeError("the job manager is closed")
             seq = self._next_seq
             self._next_seq += 1
             job = Job(seq, process.id, request, _now())
+            job.subscription = subscription
             self._jobs[job.id] = job
             self.store.put(job.row())
+            self._notify(job)
         self.executor.submit(_JobRun(self, job, process, kwargs))
         return job
 
@@ -319,10 +367,48 @@ class JobManager:
         """Call with the lock held after changing ``job``: persist it, wake its waiters if final."""
         job._json = None
         self.store.put(job.row())
+        if job.subscription is not None:
+            self._notify(job)
         if job._waiters and job.status in FINAL_STATES:
             waiters, job._waiters = job._waiters, []
             for notify in waiters:
                 notify()  # only schedules a callback on the event loop: fine under the lock
+
+    def _notify(self, job: Job) -> None:
+        """Call with the lock held after a change: queue the callback it calls for, if any.
+
+        ``inProgressUri``: the statusInfo while accepted or running, and when
+        dismissed; ``successUri``: the results document; ``failedUri``: the
+        exception. Final bodies are made on the callback thread (the job no
+        longer changes); a statusInfo is taken now.
+        """
+        subscription, deliverer = job.subscription, self.callbacks
+        if subscription is None or deliverer is None:
+            return
+        job_url = subscription.job_url(job.id)
+        if job.status == SUCCESSFUL:
+            if subscription.success is not None:
+                deliverer.deliver(job.seq, job.id, SUCCESS, subscription.success,
+                                  lambda: self._results_document(job, job_url), link=job_url)
+        elif job.status == FAILED:
+            if subscription.failed is not None:
+                problem = {**job.failure_problem(), "status": 500, "instance": job_url}
+                deliverer.deliver(job.seq, job.id, FAILED_NOTICE, subscription.failed,
+                                  lambda: json.dumps(problem, default=str).encode("utf-8"),
+                                  media_type="application/problem+json", link=job_url)
+        elif subscription.in_progress is not None:
+            text = job._json = json.dumps(job.status_info())
+            deliverer.deliver(job.seq, job.id, IN_PROGRESS, subscription.in_progress,
+                              text.encode("utf-8"), link=job_url)
+
+    def _results_document(self, job: Job, job_url: str) -> bytes:
+        """A successful job's results document: the outputs its request chose, by value or link."""
+        process = self.registry.get(job.process_id)
+        chosen = dataclasses.replace(ResultsRequest.of_text(job.request), response="document")
+        rendered = render_results(self.results(job) or {},
+                                  process.output_descriptions if process else {},
+                                  chosen, job_url)
+        return rendered.body
 
     def _fail(self, job: Job, message: str, *, finished: str, now: str,
               error: dict[str, Any] | None = None) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from procdeck.server.callbacks import CallbackSettings
 from procdeck.server.errors import ProblemError
 from procdeck.server.jobs import JobManager
 from procdeck.server.registry import ProcessRegistry
@@ -23,6 +24,8 @@ class ServerState:
     title: str
     description: str
     manager_: JobManager | None = None
+    callbacks: CallbackSettings = field(default_factory=CallbackSettings)
+    """Which callback hosts are allowed and how callbacks are delivered."""
     cache: dict[Any, bytes] = field(default_factory=dict)
     """Ready-made response bodies that never change while the server runs (by key)."""
 

@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 __all__ = ["UNCLEAN_GAP", "JobRow", "JobStore", "StoreWriteError", "StoredJob"]
 
@@ -33,7 +34,27 @@ log = logging.getLogger("procdeck.server")
 UNCLEAN_GAP = 1000
 """How far job numbering skips ahead after a crash (numbers may have been handed out unsaved)."""
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
+"""Version 2 added the ``callbacks`` table (delivery attempts); version 1 stores migrate."""
+
+_CALLBACKS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS callbacks (id INTEGER PRIMARY KEY AUTOINCREMENT, "
+    "seq INTEGER NOT NULL, kind TEXT NOT NULL, uri TEXT NOT NULL, attempt INTEGER NOT NULL, "
+    "time TEXT NOT NULL, status INTEGER, error TEXT)"
+)
+_CALLBACKS_INDEX = "CREATE INDEX IF NOT EXISTS callbacks_seq ON callbacks (seq)"
+
+
+def _migrate_1_to_2(db: sqlite3.Connection) -> None:
+    """Version 1 -> 2: add the callback attempts table (jobs are kept as they are)."""
+    db.execute(_CALLBACKS_TABLE)
+    db.execute(_CALLBACKS_INDEX)
+
+
+_MIGRATIONS: dict[str, tuple[str, Callable[[sqlite3.Connection], None]]] = {
+    "1": ("2", _migrate_1_to_2),
+}
+"""schema version -> (the next version, the step that gets there)."""
 
 # seq, id, process_id, status, created, started, finished, updated, progress, message,
 # request (JSON text), error (JSON text), results (JSON text)
@@ -125,10 +146,9 @@ class JobStore:
         )
         db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
         meta = dict(db.execute("SELECT key, value FROM meta").fetchall())
-        version = meta.get("schema_version", SCHEMA_VERSION)
-        if version != SCHEMA_VERSION:
-            raise RuntimeError(f"job store {self.path} has schema {version}, expected "
-                               f"{SCHEMA_VERSION}")
+        self._migrate(meta.get("schema_version", SCHEMA_VERSION))
+        db.execute(_CALLBACKS_TABLE)
+        db.execute(_CALLBACKS_INDEX)
         max_seq = db.execute("SELECT MAX(seq) FROM jobs").fetchone()[0]
         stored_next = int(meta.get("next_number", 0))
         self.unclean_start = meta.get("clean", "1") == "0"
@@ -144,6 +164,20 @@ class JobStore:
             self._set_meta("schema_version", SCHEMA_VERSION)
             self._set_meta("next_number", str(next_number))
             self._set_meta("clean", "0")
+
+    def _migrate(self, version: str) -> None:
+        """Bring a store of an older schema ``version`` up to :data:`SCHEMA_VERSION`."""
+        while version != SCHEMA_VERSION:
+            if version not in _MIGRATIONS:
+                raise RuntimeError(f"job store {self.path} has schema {version}, expected "
+                                   f"{SCHEMA_VERSION} (or an older one it can migrate)")
+            target, step = _MIGRATIONS[version]
+            with self._db:
+                self._db.execute("BEGIN")
+                step(self._db)
+                self._set_meta("schema_version", target)
+            log.info("job store %s migrated from schema %s to %s", self.path, version, target)
+            version = target
 
     def _set_meta(self, key: str, value: str) -> None:
         self._db.execute(
@@ -172,6 +206,36 @@ class JobStore:
         with self._db_lock:
             row = self._db.execute("SELECT request FROM jobs WHERE seq = ?", (seq,)).fetchone()
         return row[0] if row else None
+
+    def add_callback_attempt(
+        self, seq: int, kind: str, uri: str, attempt: int, time: str,
+        status: int | None, error: str | None,
+    ) -> None:
+        """Record one callback delivery attempt of job ``seq`` (written at once, not behind).
+
+        Called from the callback thread, never on the event loop. Raises
+        ``RuntimeError`` once the store is closed.
+        """
+        with self._db_lock:
+            if self._closed:
+                raise RuntimeError("the job store is closed")
+            with self._db:
+                self._db.execute(
+                    "INSERT INTO callbacks (seq, kind, uri, attempt, time, status, error) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)", (seq, kind, uri, attempt, time, status, error),
+                )
+
+    def callback_attempts(self, seq: int) -> list[dict[str, Any]]:
+        """Job ``seq``'s recorded callback attempts, oldest first."""
+        with self._db_lock:
+            rows = self._db.execute(
+                "SELECT kind, uri, attempt, time, status, error FROM callbacks WHERE seq = ? "
+                "ORDER BY id", (seq,),
+            ).fetchall()
+        return [{"kind": kind, "uri": uri, "attempt": attempt, "time": moment,
+                 "status": status, "error": error,
+                 "delivered": status is not None and 200 <= status < 300}
+                for kind, uri, attempt, moment, status, error in rows]
 
     def put(self, row: JobRow) -> None:
         """Save a job's row (replacing what was saved for it before); written behind."""
@@ -240,7 +304,7 @@ class JobStore:
                     self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             finally:
                 self._db.close()
-        self._closed = True
+                self._closed = True
 
     def _write_loop(self) -> None:
         while True:
@@ -281,6 +345,7 @@ class JobStore:
                     self._db.executemany(_UPSERT, upserts)
                 if deletes:
                     self._db.executemany("DELETE FROM jobs WHERE seq = ?", deletes)
+                    self._db.executemany("DELETE FROM callbacks WHERE seq = ?", deletes)
                 self._set_meta("next_number", str(self._next_number))
         except Exception as exc:  # keep serving and keep the writer alive; log and remember
             self.last_error = exc

@@ -37,12 +37,10 @@ def results_response(
 
 def job_failed(job: Job, headers: dict[str, str] | None = None) -> ProblemError:
     """The 500 problem of a failed job: its stored error (title, detail, type, traceback)."""
-    error = dict(job.error or {})
-    for reserved in ("instance", "status"):  # the answer's own
-        error.pop(reserved, None)
+    members = job.failure_problem()
     return ProblemError(
-        500, error.pop("title", "Job failed"), error.pop("detail", job.message),
-        type=error.pop("type", "about:blank"), headers=headers, **{"jobID": job.id, **error},
+        500, members.pop("title"), members.pop("detail", None), type=members.pop("type"),
+        headers=headers, **members,
     )
 
 

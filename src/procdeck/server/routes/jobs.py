@@ -1,4 +1,5 @@
-"""``/jobs``, ``/jobs/{jobId}`` (GET, DELETE = dismiss) and ``/jobs/{jobId}/results``."""
+"""``/jobs``, ``/jobs/{jobId}`` (GET, DELETE = dismiss), ``/jobs/{jobId}/results`` and
+``/jobs/{jobId}/callbacks`` (procdeck's own: the job's callback delivery attempts)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from procdeck.models import JobInfo, JobList
 from procdeck.server.errors import (
@@ -296,6 +298,65 @@ async def _rendered(state: ServerState, job: Job, base: str) -> RenderedResults:
                               f"{base}/jobs/{job.id}")
     job.rendered = (base, rendered)
     return rendered
+
+
+class CallbackAttemptInfo(BaseModel):
+    """One callback delivery attempt (``attempt`` 0: given up on before any attempt)."""
+
+    kind: str = Field(description="`success`, `failed` or `inProgress`")
+    uri: str
+    attempt: int = Field(ge=0, description="1 for the first try, 2 for the first retry...")
+    time: str = Field(description="When the attempt ended (UTC)")
+    status: int | None = Field(description="The receiver's HTTP status; null: no answer")
+    error: str | None = Field(description="Why it failed; null when delivered")
+    delivered: bool = Field(description="True when the receiver answered 2xx")
+
+
+class CallbackLog(BaseModel):
+    """A job's subscriber and every callback delivery attempt, oldest first."""
+
+    jobID: str
+    subscriber: dict[str, str] | None = Field(
+        description="The execute request's subscriber URIs (standard spelling); null: none")
+    attempts: list[CallbackAttemptInfo]
+
+
+@router.get(
+    "/jobs/{jobId}/callbacks",
+    name="get_job_callbacks",
+    summary="Callback deliveries of a job",
+    response_model=None,
+    responses={200: {"model": CallbackLog, "description": "The job's callback attempts"},
+               404: problem("No such job")},
+)
+async def get_job_callbacks(jobId: str, request: Request) -> Response:
+    """Where the job's callbacks went, and how each delivery attempt ended.
+
+    Not part of OGC API - Processes: procdeck records every attempt to POST to
+    the execute request's ``subscriber`` URIs (HTTP status or error, retries
+    included, and notices dropped or abandoned at shutdown) with the job.
+    """
+    state = state_of(request)
+    job = job_or_404(state, jobId)
+    subscriber = job.subscription.to_dict() if job.subscription is not None else None
+    if subscriber is None:
+        subscriber = await run_in_threadpool(_stored_subscriber, state, job)
+    attempts = await run_in_threadpool(state.manager.store.callback_attempts, job.seq)
+    return json_response(json.dumps(
+        {"jobID": job.id, "subscriber": subscriber, "attempts": attempts}))
+
+
+def _stored_subscriber(state: ServerState, job: Job) -> dict[str, str] | None:
+    """The subscriber of the job's stored request (a job from before a restart), if any."""
+    text = job.request if job.request is not None else state.manager.store.load_request(job.seq)
+    try:
+        document = json.loads(text) if text else None
+    except ValueError:
+        return None
+    subscriber = document.get("subscriber") if isinstance(document, dict) else None
+    if not isinstance(subscriber, dict):
+        return None
+    return {str(k): v for k, v in subscriber.items() if isinstance(v, str)}
 
 
 def _not_successful(job: Job) -> Exception:

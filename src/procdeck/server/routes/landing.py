@@ -10,6 +10,7 @@ from fastapi.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from procdeck.models import ConformanceDeclaration, LandingPage
+from procdeck.server.callbacks import CALLBACK_CONFORMANCE
 from procdeck.server.openapi30 import OPENAPI_30_MEDIA_TYPE, OPENAPI_31_MEDIA_TYPE, OPENAPI_31_URL
 from procdeck.server.routes._responses import json_response, link
 from procdeck.server.state import StateDep, base_url
@@ -23,10 +24,12 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/oas30",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
     "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
+    CALLBACK_CONFORMANCE,
 ]
 _HTML_ROUTES = {"swagger_ui_html", "swagger_ui_redirect", "redoc_html"}
 _DOC_ROUTES = {*_HTML_ROUTES, "openapi"}
-_UNLISTED = {"get_job_output"}  # where outputs by reference point; not a seed link
+# where outputs by reference point, and procdeck's callback log: not seed links
+_UNLISTED = {"get_job_output", "get_job_callbacks"}
 _OGC_REL = "http://www.opengis.net/def/rel/ogc/1.0/"
 
 

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from procdeck.models import JobInfo, ProcessDescription, ProcessList
+from procdeck.server.callbacks import parse_subscriber
 from procdeck.server.errors import (
     INVALID_INPUT,
     JOB_DISMISSED,
@@ -225,7 +226,8 @@ _EXECUTE_BODY = {
         },
         **RESULTS_RESPONSES,  # synchronous execution, for processes that allow it
         400: problem("Invalid request or inputs: every bad input is named, or JSON nested "
-                     "too deep"),
+                     "too deep; or a subscriber URI that is not http(s), or whose host the "
+                     "server does not allow for callbacks (`--callback-host`)"),
         404: problem("No such process"),
         410: problem("Synchronous execution: the job was dismissed before it finished"),
         413: problem("The body is larger than the server's limit (`--max-body-size`)"),
@@ -242,6 +244,10 @@ async def execute_process(processID: str, request: Request) -> Response:
     synchronously (200 with the results) when the process allows sync-execute
     and the client did not ask for async. Inputs are checked before a job is
     created: 400 names every bad input.
+
+    A ``subscriber`` (callback URIs, conformance class ``callback``) is
+    checked before the job is created too: only ``http``/``https`` URIs to
+    the hosts the operator allowed (``procdeck serve --callback-host``).
     """
     state = state_of(request)  # no dependency resolution on this hot route
     process = process_or_404(state, processID)
@@ -252,10 +258,12 @@ async def execute_process(processID: str, request: Request) -> Response:
     if problems:
         raise _invalid_inputs(problems)
     _check_outputs(process, document.get("outputs"))
-    manager = state.manager
-    job = manager.submit(process, kwargs, body.decode("utf-8", "replace") if body.strip() else "{}")
-    await durable(manager.store, job.id)  # acknowledged means saved: nothing lost to a crash
     base = base_url(request)
+    subscription = parse_subscriber(document.get("subscriber"), state.callbacks, base)
+    manager = state.manager
+    job = manager.submit(process, kwargs, body.decode("utf-8", "replace") if body.strip() else "{}",
+                         subscription)
+    await durable(manager.store, job.id)  # acknowledged means saved: nothing lost to a crash
     location = f"{base}/jobs/{job.id}"
     wants_async = _wants_async(request, document)
     if process.allows_sync and (not wants_async or not process.allows_async):
