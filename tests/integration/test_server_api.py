@@ -81,7 +81,8 @@ def test_conformance_declares_the_implemented_classes(client):
     prefix = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/"
     assert client.get_conformance().conformsTo == [
         prefix + name
-        for name in ("core", "ogc-process-description", "json", "oas30", "job-list", "dismiss")
+        for name in ("core", "ogc-process-description", "json", "oas30", "job-list", "dismiss",
+                     "callback")
     ]
 
 

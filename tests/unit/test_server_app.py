@@ -327,6 +327,7 @@ def test_openapi_documents_the_real_routes_and_models(client):
         "/jobs/{jobId}",
         "/jobs/{jobId}/results",
         "/jobs/{jobId}/results/{outputId}",
+        "/jobs/{jobId}/callbacks",
     }
     assert set(document["paths"]["/jobs/{jobId}"]) == {"get", "delete"}
     execute = document["paths"]["/processes/{processID}/execution"]["post"]

@@ -218,6 +218,12 @@ def check_callback_uri(member: str, uri: Any, settings: CallbackSettings) -> Non
     if not host:
         raise ProblemError(400, "Invalid subscriber", f"{member} {shown!r} names no host")
     host = _host_name(host)
+    try:
+        sent_to = _host_name(httpx.URL(uri).host)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise ProblemError(400, "Invalid subscriber", f"{member} {shown!r}: {exc}") from exc
+    if sent_to != host:  # the client that sends must reach the host that was checked
+        raise ProblemError(400, "Invalid subscriber", f"{member} {shown!r}: ambiguous host")
     if host not in settings.allowed_hosts:
         if settings.allowed_hosts:
             allowed = f"allowed: {', '.join(sorted(settings.allowed_hosts))}"
