@@ -28,9 +28,11 @@ _LAZY = {
     "JobStore": "procdeck.server.store",
     "JobManager": "procdeck.server.jobs",
     "ServerProcess": "procdeck.server.testing",
+    "CallbackSettings": "procdeck.server.callbacks",
 }
 
 __all__ = [
+    "CallbackSettings",
     "DaskExecutor",
     "InputProblem",
     "JobContext",
@@ -50,6 +52,7 @@ __all__ = [
 
 if TYPE_CHECKING:
     from procdeck.server.app import create_app, default_store_path, load_registry, run_server
+    from procdeck.server.callbacks import CallbackSettings
     from procdeck.server.context import JobContext, JobDismissed
     from procdeck.server.executors import JobExecutor, ThreadExecutor
     from procdeck.server.jobs import JobManager
