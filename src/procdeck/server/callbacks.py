@@ -44,6 +44,7 @@ import itertools
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -311,6 +312,8 @@ class CallbackDeliverer:
         self._progress: dict[str, _Delivery] = {}  # job id -> its queued inProgress notice
         self._last_progress: dict[str, float] = {}  # job id -> when its last one went out
         self._finals: dict[str, int] = {}  # job id -> final notices queued or in flight
+        # dropped notices, recorded later by the delivery thread (deliver() must stay quick)
+        self._unrecorded: deque[Attempt] = deque(maxlen=settings.max_pending)
         self._closing = False
         self._deadline = float("inf")
         self._thread: threading.Thread | None = None
@@ -351,6 +354,7 @@ class CallbackDeliverer:
                 log.warning("callbacks: a receiver still had not answered at shutdown; "
                             "its notice is abandoned")
         left = self._take_all()
+        self._record_dropped()
         for delivery in left:
             self._record(delivery, 0, error="not delivered: the server shut down first")
         self.abandoned += len(left)
@@ -383,7 +387,6 @@ class CallbackDeliverer:
         ``inProgress`` notice to the front, or drops it when it is a retry.
         ``link`` is the job's URL, sent as ``Link: <...>; rel="monitor"``.
         """
-        dropped: _Delivery | None = None
         with self._cond:
             if self._closing:
                 return False
@@ -399,21 +402,22 @@ class CallbackDeliverer:
                 due = now
                 self._flush_progress(job_id, now)
             delivery = _Delivery(job_seq, job_id, kind, uri, body, media_type, link, due)
-            if self._size >= self.settings.max_pending:
-                self.dropped += 1
-                dropped = delivery
-            else:
+            if self._size < self.settings.max_pending:
                 self._push(delivery)
                 if kind == IN_PROGRESS:
                     self._progress[job_id] = delivery
                 else:
                     self._finals[job_id] = self._finals.get(job_id, 0) + 1
-        if dropped is not None:
-            log.warning("callbacks: queue full (%d); dropped the %s notice of %s",
-                        self.settings.max_pending, kind, job_id)
-            self._record(dropped, 0, error="not delivered: the callback queue was full")
-            return False
-        return True
+                return True
+            self.dropped += 1
+            dropped = self.dropped
+            # beyond max_pending unrecorded drops only the count remains
+            self._unrecorded.append(Attempt(job_seq, job_id, kind, uri, 0, _now(),
+                                            error="not delivered: the callback queue was full"))
+        if dropped == 1 or dropped % 100 == 0:
+            log.warning("callbacks: queue full (%d waiting); %d notice(s) dropped so far",
+                        self.settings.max_pending, dropped)
+        return False
 
     def _push(self, delivery: _Delivery) -> None:
         """Queue ``delivery`` (lock held)."""
@@ -476,6 +480,7 @@ class CallbackDeliverer:
                           transport=self._transport, trust_env=False) as http:
             while (delivery := self._next()) is not None:
                 self._attempt(http, delivery)
+                self._record_dropped()
 
     def _attempt(self, http: httpx.Client, delivery: _Delivery) -> None:
         delivery.attempts += 1
@@ -545,12 +550,21 @@ class CallbackDeliverer:
         for job_id in [j for j, t in self._last_progress.items() if t < horizon]:
             del self._last_progress[job_id]
 
+    def _record_dropped(self) -> None:
+        with self._cond:
+            dropped, self._unrecorded = list(self._unrecorded), deque(
+                maxlen=self.settings.max_pending)
+        for entry in dropped:
+            self._save(entry)
+
     def _record(self, delivery: _Delivery, attempt: int, status: int | None = None,
                 error: str | None = None) -> None:
-        entry = Attempt(delivery.job_seq, delivery.job_id, delivery.kind, delivery.uri,
-                        attempt, _now(), status, error)
+        self._save(Attempt(delivery.job_seq, delivery.job_id, delivery.kind, delivery.uri,
+                           attempt, _now(), status, error))
+
+    def _save(self, entry: Attempt) -> None:
         try:
             self._record_to(entry)
-        except Exception:  # the store may be closed at shutdown: log, keep delivering
-            log.exception("callbacks: could not record a %s attempt for %s",
-                          delivery.kind, delivery.job_id)
+        except Exception as exc:  # the store may be closed at shutdown: log, keep delivering
+            log.warning("callbacks: could not record a %s attempt for %s: %s",
+                        entry.kind, entry.job_id, exc)
