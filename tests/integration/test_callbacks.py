@@ -9,6 +9,8 @@ What arrives is checked against the official schemas (``tests/ogc_oracle.py``).
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -296,3 +298,25 @@ def test_the_callback_log_is_not_on_the_landing_page_and_404s_for_unknown_jobs(h
     hrefs = [link["href"] for link in http.get("/").json()["links"]]
     assert not any(href.endswith("/callbacks") for href in hrefs)
     assert http.get("/jobs/job_999999/callbacks").status_code == 404
+
+
+def test_without_callback_hosts_every_subscriber_is_refused(server_factory, receiver):
+    base, _ = receiver
+    plain = server_factory(store=":memory:")
+    answer = httpx.post(f"{plain.url}/processes/primes_between/execution", headers=ASYNC,
+                        json={"inputs": {"min_val": 2, "max_val": 3},
+                              "subscriber": {"successUri": base + unique("ok")}})
+    assert answer.status_code == 400
+    assert "allows no callback hosts" in answer.json()["detail"]
+    assert "--callback-host 127.0.0.1" in answer.json()["detail"]
+    assert httpx.get(f"{plain.url}/jobs").json()["jobs"] == []
+
+
+def test_serve_names_its_callback_hosts_and_refuses_a_url_as_host(server):
+    assert "callbacks to 127.0.0.1" in server.log()
+    result = subprocess.run(
+        [sys.executable, "-m", "procdeck", "serve", "--callback-host", "http://127.0.0.1/"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--callback-host 'http://127.0.0.1/'" in result.stderr
