@@ -29,7 +29,11 @@ from pydantic import (
     model_validator,
 )
 
+from procdeck.schema_extensions import merge_extensions
+
 __all__ = [
+    "AdditionalParameter",
+    "AdditionalParameters",
     "ApiError",
     "ConformanceDeclaration",
     "InputDescription",
@@ -194,17 +198,45 @@ class Schema(OGCModel):
         return data
 
 
+class AdditionalParameter(OGCModel):
+    """One named parameter of an ``additionalParameters`` block (its value is a list)."""
+
+    name: str
+    value: list[Any] = Field(default_factory=list)
+
+
+class AdditionalParameters(OGCModel):
+    """Extra parameters of a process, input or output (metadata plus named values)."""
+
+    title: str | None = None
+    role: str | None = None
+    href: str | None = None
+    parameters: list[AdditionalParameter] | None = None
+
+
 class _Described(OGCModel):
     title: str | None = None
     description: str | None = None
     keywords: list[str] | None = None
     metadata: list[Metadata] | None = None
+    additionalParameters: AdditionalParameters | None = None
 
 
-class InputDescription(_Described):
+class _WithSchema(_Described):
+    schema_: Schema = Field(default_factory=Schema, alias="schema")
+
+    def full_schema(self) -> dict[str, Any]:
+        """The schema with the keywords moved to ``additionalParameters`` put back.
+
+        A procdeck server keeps UI hints and other keywords beyond 1.0 there
+        (see :mod:`procdeck.schema_extensions`); the form engine reads this.
+        """
+        return merge_extensions(self.schema_.to_dict(), self.additionalParameters)
+
+
+class InputDescription(_WithSchema):
     """Description of one process input: its schema and how often it may occur."""
 
-    schema_: Schema = Field(default_factory=Schema, alias="schema")
     minOccurs: int = 1
     maxOccurs: int | Literal["unbounded"] | None = None
 
@@ -221,10 +253,8 @@ class InputDescription(_Described):
         )
 
 
-class OutputDescription(_Described):
+class OutputDescription(_WithSchema):
     """Description of one process output."""
-
-    schema_: Schema = Field(default_factory=Schema, alias="schema")
 
 
 class ProcessSummary(_Described):

@@ -316,3 +316,26 @@ def test_outputs_to_request_change_the_request(watched_page, server_factory,
     page.get_by_role("button", name="Execute", exact=True).click()
     expect(page.get_by_text(re.compile(r"Started job \S+"))).to_be_visible(timeout=TIMEOUT)
     assert watch.errors == [], f"console errors: {watch.errors}"
+
+
+def test_synchronous_execution_shows_the_finished_job_and_its_results(
+        watched_page, app_url: str) -> None:
+    page, watch = watched_page
+    page.goto(app_url)
+    open_process(page, "Prime Processor")  # allows sync-execute and async-execute
+    page.get_by_label("Min Val", exact=True).fill("80")
+    page.get_by_label("Max Val", exact=True).fill("100")
+    page.get_by_label("Max Val", exact=True).press("Tab")
+    page.get_by_role("button", name="Outputs and execution").click()
+    page.get_by_role("button", name="Synchronous (wait)").click()
+    page.get_by_role("button", name="Execute", exact=True).click()
+    ran = page.get_by_text(re.compile(r"Ran job \S+ synchronously: successful"))
+    expect(ran).to_be_visible(timeout=TIMEOUT)
+    job_id = ran.locator("code").inner_text()
+    row = page.locator(".tabulator-row").filter(has_text=job_id)
+    expect(row.locator('[tabulator-field="status"]')).to_have_text("successful", timeout=TIMEOUT)
+    row.get_by_role("button", name="Results", exact=True).click(timeout=TIMEOUT)
+    expect(page.get_by_text(f"Results of {job_id}")).to_be_visible(timeout=TIMEOUT)
+    values = page.locator('.tabulator-cell[tabulator-field="value"]')
+    expect(values).to_have_text(["83", "89", "97"], timeout=TIMEOUT)
+    assert watch.errors == [], f"console errors: {watch.errors}"

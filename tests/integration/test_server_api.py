@@ -26,6 +26,7 @@ from procdeck.client import (
     ServerError,
 )
 from procdeck.models import JobStatus, ProcessDescription
+from procdeck.schema_extensions import extensions_of, split_extensions
 
 pytestmark = pytest.mark.integration
 
@@ -119,13 +120,16 @@ def test_process_descriptions_have_the_seed_schemas(client, process_id):
     assert description.title == reference.title
     assert description.description == reference.description
     assert list(description.inputs) == list(reference.inputs)
-    for name, expected in reference.inputs.items():
-        got = description.inputs[name]
-        assert got.schema_.to_dict() == expected.schema_.to_dict(), name
+    # the seed's server puts x-ui-* hints (and pydantic's examples) into schemas; ours keeps
+    # them beside, in additionalParameters, as 1.0's schema.yaml wants
+    pairs = [(description.inputs[name], expected) for name, expected in reference.inputs.items()]
+    assert list(description.outputs) == list(reference.outputs)
+    pairs += [(description.outputs[name], expected) for name, expected in reference.outputs.items()]
+    for got, expected in pairs:
+        clean, moved = split_extensions(expected.schema_.to_dict())
+        assert got.schema_.to_dict() == clean, expected.title
+        assert extensions_of(got.additionalParameters) == moved, expected.title
         assert got.title == expected.title
-    assert {k: v.to_dict() for k, v in description.outputs.items()} == {
-        k: v.to_dict() for k, v in reference.outputs.items()
-    }
     # quick demo processes also run synchronously (the seed's are async-only)
     quick = process_id in ("primes_between", "return_base_model")
     assert description.jobControlOptions == (
@@ -162,6 +166,10 @@ def test_async_execution_answers_201_with_location_and_status(live_server):
     plain = httpx.post(f"{live_server}/processes/primes_between/execution", json={})
     assert plain.status_code == 200 and "location" in plain.headers
     assert plain.json()[:3] == [2, 3, 5]  # raw, the standard's default
+    assert "preference-applied" not in plain.headers  # nothing was asked
+    asked = httpx.post(f"{live_server}/processes/primes_between/execution", json={},
+                       headers={"Prefer": "respond-sync"})
+    assert asked.status_code == 200 and asked.headers["preference-applied"] == "respond-sync"
 
 
 def test_run_primes_between(client):
@@ -253,7 +261,7 @@ def test_showcase_process_takes_every_input_kind(client):
     assert schemas["area"].format == "ogc-bbox"
     assert schemas["source"].oneOf and schemas["label"].nullable
     assert schemas["attachment"].contentEncoding == "base64"
-    assert schemas["seed"].model_extra["x-ui-advanced"] is True
+    assert description.inputs["seed"].full_schema()["x-ui-advanced"] is True
     results = client.run_process("showcase_inputs", {
         "title": "Demo", "count": 2, "mode": "fast", "color": "red", "day": "2025-03-04",
         "moment": "2025-03-04T05:06:07Z", "area": {"bbox": [1, 2, 3, 4]},

@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import BaseModel, Field
 
-from procdeck.models import ProcessDescription
+from procdeck.models import InputDescription, OutputDescription, ProcessDescription
 from procdeck.server import JobContext, ProcessRegistry
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -131,11 +131,22 @@ def test_enums_and_literals_are_string_enums(sink):
 
 
 def test_ui_hints_pass_through_from_field_and_decorator(sink):
+    count = InputDescription.model_validate(sink["inputs"]["count"])
+    full = count.full_schema()
+    assert full["x-ui-order"] == 2
+    assert full["x-ui-widget"] == "slider"  # decorator hint goes with the schema
+    assert count.description == "How many."  # description keys stay on the input
+    secret = InputDescription.model_validate(sink["inputs"]["secret"])
+    assert secret.full_schema()["x-ui-advanced"] is True
+
+
+def test_ui_hints_are_kept_beside_the_schema_where_the_standard_has_room(sink):
+    # schema.yaml (1.0) allows no x-ui-* keys in a schema: they go to additionalParameters.
     count = sink["inputs"]["count"]
-    assert count["schema"]["x-ui-order"] == 2
-    assert count["schema"]["x-ui-widget"] == "slider"  # decorator hint goes into the schema
-    assert count["description"] == "How many."  # description keys stay on the input
-    assert sink["inputs"]["secret"]["schema"]["x-ui-advanced"] is True
+    assert not any(key.startswith("x-ui-") for key in count["schema"])
+    assert count["additionalParameters"]["parameters"] == [
+        {"name": "schema-extensions", "value": [{"": {"x-ui-order": 2, "x-ui-widget": "slider"}}]}
+    ]
 
 
 def test_output_comes_from_the_return_annotation(sink):
@@ -330,7 +341,9 @@ def test_demo_processes_match_the_seed_descriptions(process_id):
     assert mine["inputs"].keys() == reference["inputs"].keys()
     for name, expected in reference["inputs"].items():
         got = mine["inputs"][name]
-        assert got["schema"] == expected["schema"], name
+        # the seed's server puts UI hints into the schema, ours beside it (1.0 allows no
+        # x-ui-* there): put back, they are the same
+        assert _as_seed(InputDescription.model_validate(got)) == expected["schema"], name
         assert got.get("title") == expected.get("title"), name
         assert got.get("description") == expected.get("description"), name
         # Inputs with a default (or nullable) are optional here even where the seed's
@@ -338,4 +351,22 @@ def test_demo_processes_match_the_seed_descriptions(process_id):
         lenient = "default" in expected["schema"] or expected["schema"].get("nullable")
         if not lenient:
             assert got.get("minOccurs", 1) == expected.get("minOccurs", 1), name
-    assert mine["outputs"] == reference["outputs"]
+    assert mine["outputs"].keys() == reference["outputs"].keys()
+    for name, expected in reference["outputs"].items():
+        got = OutputDescription.model_validate(mine["outputs"][name])
+        assert _as_seed(got) == expected["schema"], name
+        assert got.title == expected.get("title")
+
+
+def _as_seed(description: InputDescription | OutputDescription) -> dict[str, Any]:
+    """The full schema without the ``example`` ours adds beside a moved ``examples``."""
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            derived = "examples" in node
+            return {k: strip(v) for k, v in node.items() if not (k == "example" and derived)}
+        if isinstance(node, list):
+            return [strip(item) for item in node]
+        return node
+
+    return strip(description.full_schema())

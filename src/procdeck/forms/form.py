@@ -33,7 +33,7 @@ class _Input:
     def __init__(self, name: str, description: InputDescription) -> None:
         self.name = name
         self.description = description
-        raw = description.schema_.to_dict()
+        raw = description.full_schema()  # with hints a server kept aside
         self.validator: Validator | None = None
         self.problem: str | None = None
         try:

@@ -31,6 +31,7 @@ from procdeck.gui.theme import (
     shell_classes,
     stylesheets,
 )
+from procdeck.models import JobStatus
 
 __all__ = ["App"]
 
@@ -346,6 +347,14 @@ class App(pn.viewable.Viewer):
     def _show_last_job(self, *_: object) -> None:
         job = self.state.last_job
         if job is None:
+            return
+        status = job.status
+        if isinstance(status, JobStatus) and status.is_final:  # run synchronously
+            kind = "success" if status == JobStatus.SUCCESSFUL else "error"
+            self.status_line.object = (
+                f'<span class="pd-hint pd-{kind}">Ran job <code>{escape(job.jobID)}</code>'
+                f" synchronously: {escape(status.value)} (results in Jobs)</span>"
+            )
             return
         self.status_line.object = (
             f'<span class="pd-hint pd-success">Started job <code>{escape(job.jobID)}</code>'

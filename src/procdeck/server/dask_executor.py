@@ -8,6 +8,11 @@ workers and the inputs picklable; the scheduler only needs procdeck itself.
 
 How the parts of a job travel:
 
+- **queueing**: at most as many jobs as the cluster has worker threads are
+  given to Dask at a time; the rest wait in the server, oldest first, and go
+  when a job ends (so a job starts on the first free worker, never in the
+  queue of a busy one). The count follows workers joining and leaving.
+
 - **progress and messages**: the worker-side :class:`JobContext` sends each
   report as a structured event (``Worker.log_event``) on a topic of this
   server; the scheduler forwards it to the server's client
@@ -39,6 +44,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -207,6 +213,10 @@ class DaskExecutor(JobExecutor):
         self._cluster: LocalCluster | None = None
         self._control: ThreadPoolExecutor | None = None
         self._jobs: dict[str, _Submitted] = {}
+        self._held: deque[_Submitted] = deque()
+        """Jobs waiting for a free worker thread, oldest first (not yet given to Dask)."""
+        self._in_flight = 0
+        """Jobs given to Dask whose futures are not done yet (at most ``workers``)."""
         self._lock = threading.Lock()
 
     # -- life cycle -------------------------------------------------------------------
@@ -258,6 +268,7 @@ class DaskExecutor(JobExecutor):
         self._client = self._cluster = self._control = None
         with self._lock:
             entries, self._jobs = list(self._jobs.values()), {}
+            self._held.clear()  # never given to Dask (the manager fails them at its next start)
         if control is not None:
             control.shutdown(wait=False, cancel_futures=True)
         if client is None:
@@ -286,8 +297,27 @@ class DaskExecutor(JobExecutor):
     # -- jobs -------------------------------------------------------------------------
 
     def submit(self, run: JobRun) -> None:
+        """Give the job to Dask when a worker thread is free, else hold it until one is.
+
+        Dask would assign a task at once to some worker's own queue, even behind a
+        long job while another worker idles (it queues only large groups of
+        tasks on the scheduler); holding jobs here makes every job start on the
+        first free worker, in order.
+        """
+        entry = _Submitted(run, f"{run.process.id}-{run.job_id}-{self._token}")
+        with self._lock:
+            self._jobs[run.job_id] = entry  # before submitting: its events may come at once
+            send = self._in_flight < self.workers
+            if send:
+                self._in_flight += 1
+            else:
+                self._held.append(entry)
+        if send:
+            self._send(entry)
+
+    def _send(self, entry: _Submitted) -> None:
+        run = entry.run
         process = run.process
-        entry = _Submitted(run, f"{process.id}-{run.job_id}-{self._token}")
         payload = JobPayload(
             function=process.function,
             context_param=process.context_param,
@@ -297,8 +327,6 @@ class DaskExecutor(JobExecutor):
             allowed_dirs=tuple(str(path) for path in run.allowed_dirs),
             topic=self._topic,
         )
-        with self._lock:
-            self._jobs[run.job_id] = entry  # before submitting: its events may come at once
         try:
             # Pickled here (functions by reference, like Dask) and loaded only by the worker.
             pickled = cloudpickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
@@ -308,6 +336,7 @@ class DaskExecutor(JobExecutor):
                 self._jobs.pop(run.job_id, None)
             run.fail(f"The job could not be submitted to Dask: {type(exc).__name__}: {exc}",
                      traceback.format_exception(exc))
+            self._release()
             return
         entry.future = future
         future.add_done_callback(partial(self._finished, run.job_id))
@@ -315,9 +344,37 @@ class DaskExecutor(JobExecutor):
             self._later(self._cancel_now, entry, "dismissed")
 
     def cancel(self, job_id: str) -> None:
-        entry = self._jobs.get(job_id)
+        with self._lock:
+            entry = self._jobs.get(job_id)
+            if entry is not None and entry.future is None and entry in self._held:
+                self._held.remove(entry)  # never given to Dask: nothing to stop
+                del self._jobs[job_id]
+                return
         if entry is not None:
             self._stop(entry, "dismissed")
+
+    def _release(self) -> None:
+        """One job given to Dask is over: give the next held ones their turn."""
+        with self._lock:
+            self._in_flight -= 1
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._lock:
+                if not self._held or self._in_flight >= self.workers or self._client is None:
+                    return
+                entry = self._held.popleft()
+                self._in_flight += 1
+            self._send(entry)
+
+    def _refresh_capacity(self) -> None:
+        # Run by the control thread (a round trip to the scheduler): workers came or went.
+        client = self._client
+        if client is None:
+            return
+        self.workers = sum(client.nthreads().values())
+        self._dispatch()
 
     def _stop(self, entry: _Submitted, reason: str) -> None:
         """Cancel the job's task, off the calling thread (the event loop must not wait)."""
@@ -377,6 +434,8 @@ class DaskExecutor(JobExecutor):
 
     def _on_cluster_event(self, event: tuple[float, dict[str, Any]]) -> None:
         message = event[1]
+        if message.get("action") in ("add-worker", "remove-worker"):
+            self._later(self._refresh_capacity)
         if message.get("action") != "remove-worker":
             return
         worker = message.get("worker")
@@ -397,6 +456,12 @@ class DaskExecutor(JobExecutor):
     # -- outcomes (on Dask's callback thread) ------------------------------------------
 
     def _finished(self, job_id: str, future: Future) -> None:
+        try:
+            self._outcome(job_id, future)
+        finally:
+            self._release()
+
+    def _outcome(self, job_id: str, future: Future) -> None:
         with self._lock:
             entry = self._jobs.get(job_id)
             if entry is None or entry.future is not future:

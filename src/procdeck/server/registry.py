@@ -32,6 +32,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from procdeck.models import ProcessDescription
+from procdeck.schema_extensions import standard_description
 from procdeck.server.context import JobContext
 from procdeck.server.schema import to_openapi_schema, to_validation_schema
 
@@ -42,7 +43,8 @@ MAX_PROBLEMS = 100
 """Checking an execute request stops after this many problems (bounded time and answer)."""
 RETURN_VALUE = "return_value"
 _DESCRIPTION_KEYS = frozenset(
-    {"title", "description", "minOccurs", "maxOccurs", "keywords", "metadata", "schema"}
+    {"title", "description", "minOccurs", "maxOccurs", "keywords", "metadata", "schema",
+     "additionalParameters"}
 )
 _QUALIFIED_KEYS = frozenset({"value", "mediaType", "encoding", "schema"})
 _FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
@@ -110,7 +112,7 @@ class RegisteredProcess:
         apply_schema_defaults: bool = False,
         idempotent: bool = False,
     ) -> None:
-        self.description = description
+        self.description = description = _standard(description)
         self.function = function
         self.idempotent = idempotent
         """True when running the function twice for one job is harmless (it may be retried)."""
@@ -403,6 +405,16 @@ def _context_parameter(function: Callable[..., Any]) -> str | None:
         return None
     return next((name for name, hint in hints.items() if name != "return" and _is_context(hint)),
                 None)
+
+
+def _standard(description: dict[str, Any]) -> dict[str, Any]:
+    """The description with 1.0-only schemas (other keywords in ``additionalParameters``)."""
+    out = dict(description)
+    for key in ("inputs", "outputs"):
+        if isinstance(out.get(key), dict):
+            out[key] = {name: standard_description(spec) if isinstance(spec, dict) else spec
+                        for name, spec in out[key].items()}
+    return out
 
 
 def _readable(name: str) -> str:

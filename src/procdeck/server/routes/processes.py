@@ -267,7 +267,9 @@ async def execute_process(processID: str, request: Request) -> Response:
     location = f"{base}/jobs/{job.id}"
     wants_async = _wants_async(request, document)
     if process.allows_sync and (not wants_async or not process.allows_async):
-        return await _respond_sync(manager, job, document, location)
+        # a client that asked for it (OWSLib sends ``respond-sync``) hears it was applied
+        applied = "respond-sync" in request.headers.get("prefer", "").lower()
+        return await _respond_sync(manager, job, document, location, applied)
     headers = {"Location": location}
     if wants_async:
         headers["Preference-Applied"] = "respond-async"
@@ -290,6 +292,7 @@ async def _respond_sync(
     job: Job,
     document: dict[str, Any],
     location: str,
+    applied: bool = False,
 ) -> Response:
     """Run the job to its end and answer with its results as the request asks.
 
@@ -301,6 +304,8 @@ async def _respond_sync(
     await manager.wait(job)
     await durable(manager.store, job.id)
     headers = {"Location": location, "Link": f'<{location}>; rel="monitor"'}
+    if applied:
+        headers["Preference-Applied"] = "respond-sync"
     if job.status == SUCCESSFUL:
         process = manager.registry.get(job.process_id)
         rendered = render_results(manager.results(job) or {},
