@@ -349,7 +349,7 @@ class App(pn.viewable.Viewer):
         if job is None:
             return
         status = job.status
-        if isinstance(status, JobStatus) and status.is_final:  # run synchronously
+        if self.state.last_sync and isinstance(status, JobStatus) and status.is_final:
             kind = "success" if status == JobStatus.SUCCESSFUL else "error"
             self.status_line.object = (
                 f'<span class="pd-hint pd-{kind}">Ran job <code>{escape(job.jobID)}</code>'

@@ -37,7 +37,7 @@ from procdeck.gui.connection import (
     is_connection_error,
     offline_reason,
 )
-from procdeck.gui.request_panel import RequestOptions
+from procdeck.gui.request_panel import SYNC, RequestOptions
 from procdeck.models import JobInfo, ProcessDescription, ProcessRequest
 
 if TYPE_CHECKING:
@@ -78,6 +78,8 @@ class AppState(param.Parameterized):
     blockers = param.List(default=[], item_type=str, doc="Why Execute is disabled")
     request = param.Dict(default={}, doc="The execute request the form currently makes")
     last_job = param.ClassSelector(class_=JobInfo, default=None, allow_None=True)
+    last_sync = param.Boolean(default=False,
+                              doc="The last job was asked to run synchronously")
     problem = param.ClassSelector(class_=Problem, default=None, allow_None=True,
                                   doc="The latest problem to show (set anew each time)")
 
@@ -422,6 +424,7 @@ class AppState(param.Parameterized):
             return None
         finally:
             self.executing = False
+        self.last_sync = options is not None and options.mode == SYNC
         self.last_job = job
         for callback in list(self._job_started):
             callback(job, process_id, request)
