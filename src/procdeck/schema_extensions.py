@@ -16,7 +16,9 @@ The value holds one object mapping a JSON pointer (RFC 6901, relative to the
 schema) to the keywords that belong there. :func:`split_extensions` does the
 moving (server), :func:`merge_extensions` puts them back (client, form engine),
 so a form looks the same whether a server puts hints in the schema (as peers
-do) or here. ``examples`` also leaves its first item as the standard's ``example``.
+do) or here. ``examples`` also leaves its first item as the standard's
+``example``, ``const`` a one-value ``enum``. A procdeck server still checks
+inputs against the schema as given, moved keywords included.
 """
 
 from __future__ import annotations
@@ -80,6 +82,8 @@ def _split(node: Any, pointer: str, moved: dict[str, dict[str, Any]]) -> Any:
     examples = extra.get("examples")
     if isinstance(examples, list) and examples and "example" not in node:
         node["example"] = examples[0]
+    if "const" in extra and "enum" not in node:
+        node["enum"] = [extra["const"]]  # what 1.0 says for one allowed value
     if extra:
         moved[pointer] = extra
     for key in _ONE_SCHEMA:

@@ -148,3 +148,29 @@ def test_showcase_form_is_the_same_with_hints_here_or_in_the_schema() -> None:
                   "source": {"kind": "url", "url": "https://example.org/a"}}
     assert mine.value["source"] == {"kind": "url", "url": "https://example.org/a"}
     assert mine.validate() is True
+
+
+def test_const_also_leaves_a_one_value_enum() -> None:
+    clean, moved = split_extensions({"oneOf": [{"const": 1, "title": "low"},
+                                               {"const": 2, "title": "high"}]})
+    assert clean == {"oneOf": [{"enum": [1], "title": "low"}, {"enum": [2], "title": "high"}]}
+    assert moved == {"/oneOf/0": {"const": 1}, "/oneOf/1": {"const": 2}}
+
+
+def test_the_server_checks_inputs_against_the_schema_as_given() -> None:
+    from procdeck.server import ProcessRegistry
+
+    registry = ProcessRegistry()
+    process = registry.add({"id": "p", "inputs": {
+        "level": {"schema": {"oneOf": [{"const": 1, "title": "low"},
+                                       {"const": 2, "title": "high"}]}},
+        "tags": {"schema": {"type": "object", "patternProperties": {"^x-": {"type": "integer"}}},
+                 "minOccurs": 0},
+    }}, lambda level, tags=None: level)
+    served = process.description["inputs"]
+    assert "const" not in str(served["level"]["schema"])
+    assert "patternProperties" not in served["tags"]["schema"]
+    assert process.prepare({"level": 1})[1] == []  # one branch fits: oneOf holds
+    assert process.prepare({"level": 3})[1]  # none fits
+    problems = process.prepare({"level": 2, "tags": {"x-a": "not a number"}})[1]
+    assert [p.input for p in problems] == ["tags"]  # patternProperties still checked

@@ -112,7 +112,8 @@ class RegisteredProcess:
         apply_schema_defaults: bool = False,
         idempotent: bool = False,
     ) -> None:
-        self.description = description = _standard(description)
+        # served within the 1.0 schema object; inputs are checked against what was given
+        self.description = _standard(description)
         self.function = function
         self.idempotent = idempotent
         """True when running the function twice for one job is harmless (it may be retried)."""
