@@ -288,9 +288,18 @@ def _set_hidden(page, hidden: bool) -> None:
 
 def test_closing_or_hiding_the_page_pauses_polling_clearing_the_output_stops_it(
         notebook: NotebookPage, server: ServerProcess, browser) -> None:
+    # a running job keeps a live poller at its fast pace (0.5 s): long enough for a slow
+    # machine (40 s ran out once before the last check), dismissed at the end
     with Client(server.url) as client:
-        # a running job keeps a live poller at its fast pace (0.5 s)
-        client.execute_process("sleep_a_while", {"duration": 40})
+        runner = client.execute_process("sleep_a_while", {"duration": 300})
+    try:
+        _pause_resume_and_clear(notebook, server, browser)
+    finally:
+        with Client(server.url) as client:
+            client.dismiss_job(runner.jobID)
+
+
+def _pause_resume_and_clear(notebook: NotebookPage, server: ServerProcess, browser) -> None:
     # a page that runs the table and is closed: the kernel lives on, the page no longer
     # says it looks, polling pauses
     context, first_page, _ = watched_page(browser)

@@ -61,7 +61,7 @@ def test_seed_walkthrough(server_factory):
     ]
 
     # In [4]: conformance
-    assert len(client.get_conformance().conformsTo) == 6
+    assert len(client.get_conformance().conformsTo) == 7  # the seed's 6 and callback
 
     # In [5]: processes
     processes = client.get_processes().to_dict()
