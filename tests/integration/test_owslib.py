@@ -34,15 +34,12 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import owslib.ogcapi
 import pytest
 from owslib.ogcapi.processes import Processes
-
-from procdeck.server.testing import ServerProcess
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(30)]
 
@@ -128,16 +125,9 @@ def _owslib_headers() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root: Path = tmp_path_factory.mktemp("owslib-server")
-    server = ServerProcess(
-        store=root / "jobs.sqlite", data_dir=root / "data", log_path=root / "server.log"
-    )
-    server.start()
-    try:
-        yield server.url
-    finally:
-        server.stop()
+def server_url(live_server: str) -> str:
+    """The session's real server (tests/conftest.py): OWSLib needs nothing of its own."""
+    return live_server
 
 
 @pytest.fixture
