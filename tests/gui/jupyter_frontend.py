@@ -217,10 +217,14 @@ class Watch:
     def __init__(self, page) -> None:
         self.outside: list[str] = []
         self.errors: list[str] = []
+        self.console: list[str] = []  # every message, with its time: for failure reports
+        self._start = time.monotonic()
         page.on("console", self._on_console)
         page.on("pageerror", lambda error: self.errors.append(f"pageerror: {error}"))
 
     def _on_console(self, message) -> None:
+        self.console.append(f"{time.monotonic() - self._start:7.2f} {message.type}: "
+                            f"{message.text[:300]}")
         if message.type == "error":
             self.errors.append(f"console: {message.text}")
 

@@ -399,7 +399,13 @@ def test_voila_draws_the_app_offline_and_it_works(browser, voila: JupyterFronten
 
     context, page, watch = _voila_page(browser, voila, "app.ipynb")
     try:
-        expect(page.get_by_text("Online", exact=False)).to_be_visible(timeout=TIMEOUT)
+        try:
+            expect(page.get_by_text("Online", exact=False)).to_be_visible(timeout=TIMEOUT)
+        except AssertionError as error:
+            page.screenshot(path=str(voila.log_path.with_suffix(".failed.png")))
+            console = "\n".join(watch.console[-60:])
+            raise AssertionError(f"{error}\npage console:\n{console}\n"
+                                 f"voila log:\n{voila.log()[-4000:]}") from None
         page.get_by_role("button", name="Prime Processor").click()
         max_val = page.get_by_label("Max Val", exact=True).first
         expect(max_val).to_be_editable(timeout=TIMEOUT)
