@@ -16,14 +16,14 @@ _LAZY = {
     "AsyncClient": "procdeck.client",
     "ClientConfig": "procdeck.client",
     "ClientError": "procdeck.client",
-    "ProcessRequest": "procdeck.models",
+    "ProcessRequest": "procdeck.ogc.models",
 }
 
 __all__ = ["AsyncClient", "Client", "ClientConfig", "ClientError", "ProcessRequest", "__version__"]
 
 if TYPE_CHECKING:
     from procdeck.client import AsyncClient, Client, ClientConfig, ClientError
-    from procdeck.models import ProcessRequest
+    from procdeck.ogc.models import ProcessRequest
 
 
 def __getattr__(name: str) -> Any:

@@ -23,7 +23,7 @@ from procdeck.cli._app import app
 
 if TYPE_CHECKING:
     from procdeck.client import Client, ClientError
-    from procdeck.models import InputDescription, JobInfo, Schema
+    from procdeck.ogc.models import InputDescription, JobInfo, Schema
 
 EXIT_OK = 0
 EXIT_INTERNAL = 1
@@ -296,7 +296,7 @@ def execute(
     """Execute a process (asynchronously) and print the job, or its results with --wait
     or --sync."""
     from procdeck.client import JobFailedError
-    from procdeck.models import JobStatus
+    from procdeck.ogc.models import JobStatus
 
     request = {"inputs": parse_inputs(inputs or [])}
     with reporting(debug), open_client(server_url) as client:

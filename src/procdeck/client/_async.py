@@ -24,7 +24,7 @@ from procdeck.client._protocol import Call, Flow, Sleep
 from procdeck.client._responses import transport_error, where
 from procdeck.client.config import ClientConfig
 from procdeck.client.errors import ClientError
-from procdeck.models import (
+from procdeck.ogc.models import (
     ConformanceDeclaration,
     JobInfo,
     JobList,
@@ -150,14 +150,14 @@ class AsyncClient(ClientBase):
         ``mode="async"`` (the default) asks for asynchronous execution;
         ``mode="sync"`` lets a process that allows ``sync-execute`` run at once.
 
-        ``request`` is a :class:`~procdeck.models.ProcessRequest` or a dict;
+        ``request`` is a :class:`~procdeck.ogc.models.ProcessRequest` or a dict;
         keys other than ``inputs/outputs/response/subscriber`` are inputs, so
         ``{"fail": True}`` runs the process with ``fail=True``. If the server
         runs the job synchronously, the returned status is ``successful`` and
         :meth:`get_job_results` returns the results for its id.
 
         ``subscriber`` asks the server to call back (conformance class
-        ``callback``): a :class:`~procdeck.models.Subscriber` or a dict with
+        ``callback``): a :class:`~procdeck.ogc.models.Subscriber` or a dict with
         ``successUri`` and optionally ``inProgressUri`` and ``failedUri``
         (``...Url`` spellings accepted); sent as the request's ``subscriber``.
         """

@@ -48,7 +48,7 @@ from procdeck.client.errors import (
     NotFoundError,
     WaitTimeoutError,
 )
-from procdeck.models import (
+from procdeck.ogc.models import (
     ApiError,
     ConformanceDeclaration,
     JobInfo,

@@ -37,7 +37,7 @@ from procdeck.client.errors import (
     ResultNotReadyError,
     ServerError,
 )
-from procdeck.models import ApiError, JobResults
+from procdeck.ogc.models import ApiError, JobResults
 
 M = TypeVar("M", bound=BaseModel)
 

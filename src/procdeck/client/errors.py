@@ -31,7 +31,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from procdeck.models import ApiError, JobInfo
+    from procdeck.ogc.models import ApiError, JobInfo
 
 __all__ = [
     "AuthenticationError",
@@ -61,7 +61,7 @@ class ClientError(Exception):
         type, title, detail, instance: the RFC 7807 problem fields the server sent.
         url: the URL of the request that failed.
         traceback: the server's traceback, when it sends one as an extension member.
-        problem: the parsed RFC 7807 document (:class:`procdeck.models.ApiError`), if any.
+        problem: the parsed RFC 7807 document (:class:`procdeck.ogc.models.ApiError`), if any.
     """
 
     def __init__(

@@ -18,7 +18,7 @@ from procdeck.forms.validation import (
     error_path,
     join_path,
 )
-from procdeck.models import InputDescription, ProcessDescription
+from procdeck.ogc.models import InputDescription, ProcessDescription
 
 if TYPE_CHECKING:
     from jsonschema import ValidationError

@@ -31,7 +31,7 @@ from procdeck.gui.theme import (
     shell_classes,
     stylesheets,
 )
-from procdeck.models import JobStatus
+from procdeck.ogc.models import JobStatus
 
 __all__ = ["App"]
 

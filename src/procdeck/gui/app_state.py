@@ -38,7 +38,7 @@ from procdeck.gui.connection import (
     offline_reason,
 )
 from procdeck.gui.request_panel import SYNC, RequestOptions
-from procdeck.models import JobInfo, ProcessDescription, ProcessRequest
+from procdeck.ogc.models import JobInfo, ProcessDescription, ProcessRequest
 
 if TYPE_CHECKING:
     from procdeck.forms import InputForm

@@ -16,7 +16,7 @@ import panel as pn
 import param
 
 from procdeck.gui.theme import stylesheets
-from procdeck.models import ProcessSummary
+from procdeck.ogc.models import ProcessSummary
 
 __all__ = ["ProcessBrowser", "ProcessCatalog", "ProcessListView", "matches_query"]
 

@@ -14,7 +14,7 @@ import panel as pn
 import param
 
 from procdeck.gui.frontend import FrontendDisplay, notebook_mode, repr_mimebundle, stop_when_closed
-from procdeck.models import ProcessDescription
+from procdeck.ogc.models import ProcessDescription
 
 __all__ = ["NotebookForm", "show_app", "show_form", "show_jobs"]
 

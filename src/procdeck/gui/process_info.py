@@ -10,7 +10,7 @@ from typing import Any
 
 from procdeck.gui.markdown import escape, render_markdown, safe_href
 from procdeck.gui.theme import icon
-from procdeck.models import InputDescription, OutputDescription, ProcessDescription, Schema
+from procdeck.ogc.models import InputDescription, OutputDescription, ProcessDescription, Schema
 
 __all__ = ["placeholder_html", "process_header_html", "process_io_html", "schema_summary"]
 

@@ -21,7 +21,7 @@ import param
 
 from procdeck.gui.forms.components import NativeInput
 from procdeck.gui.theme import stylesheets
-from procdeck.models import OutputDescription, ProcessDescription, Schema
+from procdeck.ogc.models import OutputDescription, ProcessDescription, Schema
 
 __all__ = [
     "ASYNC",

@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic.json_schema import models_json_schema
 
 from procdeck import __version__
-from procdeck.models import ApiError, ProcessRequest
+from procdeck.ogc.models import ApiError, ProcessRequest
 from procdeck.server.callbacks import Attempt, CallbackDeliverer, CallbackSettings
 from procdeck.server.errors import install_error_handlers
 from procdeck.server.executors import JobExecutor, make_executor

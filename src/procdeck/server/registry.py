@@ -31,8 +31,8 @@ from jsonschema import Draft202012Validator
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
-from procdeck.models import ProcessDescription
-from procdeck.schema_extensions import standard_description
+from procdeck.ogc.extensions import standard_description
+from procdeck.ogc.models import ProcessDescription
 from procdeck.server.context import JobContext
 from procdeck.server.schema import to_openapi_schema, to_validation_schema
 

@@ -24,7 +24,7 @@ from procdeck.gui.jobs.poller import JobDiff, JobPoller
 from procdeck.gui.jobs.rows import duration_seconds, format_duration, status_badge, to_datetime
 from procdeck.gui.jobs.session import document_dispatcher, on_session_end
 from procdeck.gui.jobs.styles import CARD_CSS
-from procdeck.models import JobInfo, JobStatus
+from procdeck.ogc.models import JobInfo, JobStatus
 
 __all__ = ["ErrorView", "JobDetailsView"]
 

@@ -24,7 +24,7 @@ from procdeck.gui.jobs.poller import JobEvent, JobPoller
 from procdeck.gui.jobs.rows import status_badge
 from procdeck.gui.jobs.session import document_dispatcher, on_session_end
 from procdeck.gui.jobs.styles import CARD_CSS
-from procdeck.models import JobStatus
+from procdeck.ogc.models import JobStatus
 
 __all__ = ["JobNotifications"]
 

@@ -49,7 +49,7 @@ from procdeck.client.errors import (
     RequestTimeoutError,
 )
 from procdeck.gui.jobs.calls import call_client, is_async_client
-from procdeck.models import JobInfo, JobStatus, ProcessRequest
+from procdeck.ogc.models import JobInfo, JobStatus, ProcessRequest
 
 __all__ = ["JOB_LIST_CONFORMANCE", "JobDiff", "JobEvent", "JobPoller"]
 

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from html import escape
 from typing import Any
 
-from procdeck.models import JobInfo, JobStatus
+from procdeck.ogc.models import JobInfo, JobStatus
 
 __all__ = [
     "ACTION_COLUMNS",

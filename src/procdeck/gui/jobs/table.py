@@ -39,7 +39,7 @@ from procdeck.gui.jobs.rows import (
 )
 from procdeck.gui.jobs.session import document_dispatcher, on_session_end, pause_when_hidden
 from procdeck.gui.jobs.styles import CARD_CSS, TABLE_CSS
-from procdeck.models import JobInfo, JobStatus
+from procdeck.ogc.models import JobInfo, JobStatus
 
 __all__ = ["ALL", "JobTable"]
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.responses import Response
 
-from procdeck.models import ApiError
+from procdeck.ogc.models import ApiError
 from procdeck.server.errors import PROBLEM_JSON, ProblemError
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from procdeck.models import JobInfo, JobList
+from procdeck.ogc.models import JobInfo, JobList
 from procdeck.server.errors import (
     JOB_DISMISSED,
     NO_SUCH_JOB,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from procdeck.models import ConformanceDeclaration, LandingPage
+from procdeck.ogc.models import ConformanceDeclaration, LandingPage
 from procdeck.server.callbacks import CALLBACK_CONFORMANCE
 from procdeck.server.openapi30 import OPENAPI_30_MEDIA_TYPE, OPENAPI_31_MEDIA_TYPE, OPENAPI_31_URL
 from procdeck.server.routes._responses import json_response, link

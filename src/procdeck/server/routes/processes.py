@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from procdeck.models import JobInfo, ProcessDescription, ProcessList
+from procdeck.ogc.models import JobInfo, ProcessDescription, ProcessList
 from procdeck.server.callbacks import parse_subscriber
 from procdeck.server.errors import (
     INVALID_INPUT,
