@@ -47,6 +47,12 @@ WIDGET = ["import procdeck.gui\nprocdeck.gui.notebook_mode('ipywidgets')",
 JOBS = ["from procdeck import Client\nclient = Client()\ntable = client.show_jobs()\ntable"]
 
 
+# What does not depend on the frontend's page (kernel-side behaviour, Panel's own views,
+# the ipywidget path) runs in JupyterLab only: Notebook 7 draws notebooks with the same
+# JupyterLab components, and every test that does depend on the page runs in both.
+LAB_ONLY = pytest.mark.parametrize("setup", ["lab"], indirect=True)
+
+
 def _started_server(tmp: Path) -> ServerProcess:
     process = ServerProcess(store=tmp / "jobs.sqlite", data_dir=tmp / "data",
                             log_path=tmp / "server.log", extra_args=["--access-log"])
@@ -211,6 +217,7 @@ REBUILD_WITH_SORTERS_WAITING = """async () => {
 }"""
 
 
+@LAB_ONLY
 def test_the_job_table_rebuilt_with_a_sort_waiting_keeps_the_comm_working(
         notebook: NotebookPage) -> None:
     notebook.open("app.ipynb").run_all()
@@ -222,6 +229,7 @@ def test_the_job_table_rebuilt_with_a_sort_waiting_keeps_the_comm_working(
     expect(page.get_by_role("heading", name="Prime Processor")).to_be_visible(timeout=TIMEOUT)
 
 
+@LAB_ONLY
 def test_the_ipywidget_way_of_vscode_and_colab_draws_runs_and_shows_results(
         notebook: NotebookPage) -> None:
     notebook.open("widget.ipynb").run_all()
@@ -338,6 +346,7 @@ def _pause_resume_and_clear(notebook: NotebookPage, server: ServerProcess, brows
     assert walks_in(page, server, 3000) == 0, "polling went on after the output was cleared"
 
 
+@LAB_ONLY
 def test_gui_notebook_runs_top_to_bottom(notebook: NotebookPage) -> None:
     notebook.open("gui.ipynb").run_all(timeout=240_000)
     page = notebook.page
@@ -347,6 +356,7 @@ def test_gui_notebook_runs_top_to_bottom(notebook: NotebookPage) -> None:
     expect(page.get_by_text("Results of job_", exact=False).first).to_be_visible(timeout=TIMEOUT)
 
 
+@LAB_ONLY
 def test_two_notebooks_on_one_server_do_not_interfere(
         notebook: NotebookPage, browser) -> None:
     notebook.open("app.ipynb").run_all()
@@ -422,6 +432,7 @@ def test_voila_draws_the_app_offline_and_it_works(browser, voila: JupyterFronten
     assert errors == [], f"console errors: {errors}"
 
 
+@LAB_ONLY
 def test_a_page_opened_anew_on_a_running_kernel_draws_the_app(
         notebook: NotebookPage, browser) -> None:
     context, page, watch = watched_page(browser)
