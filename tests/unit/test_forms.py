@@ -532,6 +532,20 @@ def test_nullable_forms(schema):
     assert form.value == {"x": None} and form.is_valid
 
 
+def test_set_null_keeps_the_draft_and_brings_it_back():
+    form = one({"type": "object", "nullable": True,
+                "properties": {"a": {"type": "integer"}}})
+    field = form.field("x")
+    field.value = {"a": 3}
+    field.set_null(True)
+    assert field.is_null and form.value == {"x": None}
+    field.set_null(False)
+    assert not field.is_null and form.value == {"x": {"a": 3}}
+    text = one({"type": "string", "nullable": True}).field("x")
+    text.set_null(False)  # never held anything: back to nothing entered
+    assert text.value is MISSING and not text.is_null
+
+
 def test_nullable_object_without_type_via_ref():
     form = one(
         {

@@ -24,6 +24,11 @@ class CompositeField(Field):
         self._null = False
         self.present = False
 
+    @property
+    def is_null(self) -> bool:
+        """True when the composite stands for null rather than for its children's value."""
+        return self._null
+
     def _child_changed(self, child: Field) -> None:
         if self._pushing:
             return

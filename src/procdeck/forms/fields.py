@@ -120,6 +120,7 @@ class Field(param.Parameterized):
             placeholder=_placeholder(schema),
             listener=None,
             _quiet=False,
+            _null_draft=MISSING,
             _own_errors=[],
             _error_records=[],
         )
@@ -156,6 +157,24 @@ class Field(param.Parameterized):
         if self.required and self.nullable:
             return None
         return MISSING
+
+    @property
+    def is_null(self) -> bool:
+        """True when the field holds null (``None``), as a nullable field may."""
+        return self.value is None
+
+    def set_null(self, null: bool) -> None:
+        """Make the field null (keeping what it held as a draft), or bring the draft back.
+
+        The "No value" switch of a nullable field: switching it off again restores the
+        value entered before (MISSING when there was none).
+        """
+        if null:
+            if self.value is not None:
+                self._null_draft = self.value
+            self.value = None
+        else:
+            self.value = self._null_draft
 
     def reset(self) -> None:
         """Go back to the initial value."""

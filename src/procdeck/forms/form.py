@@ -159,7 +159,7 @@ def _selected_branch(root: Field | None, error: ValidationError) -> int:
     for part in error.absolute_path:
         field = field.child_for(part) if field is not None else None
     branches = getattr(field, "positions", None)
-    if field is not None and branches is not None and not getattr(field, "_null", False):
+    if field is not None and branches is not None and not field.is_null:
         return branches[field.branch]  # type: ignore[attr-defined]
     # Nullable fields built from ``anyOf [X, null]`` and unopened parts: the branch
     # with the fewest complaints is the one the value was meant for.

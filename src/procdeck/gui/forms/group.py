@@ -320,14 +320,12 @@ class GroupBinding:
                     self._busy = False
 
     def _on_nulls(self, event: Any) -> None:
-        from procdeck.gui.forms.renderer import set_null
-
         old = event.old or {}
         for fid, null in event.new.items():
             if fid in self.entries and bool(old.get(fid)) != bool(null):
                 field_, _ = self.entries[fid]
                 if bool(null) != (field_.value is None):
-                    set_null(field_, bool(null))
+                    field_.set_null(bool(null))
 
     def _field_watcher(self, field_: Field, spec: InlineSpec, fid: str) -> Callable[[Any], None]:
         def on_value(event: Any) -> None:

@@ -14,7 +14,7 @@ from typing import Any
 
 import panel as pn
 
-from procdeck.forms import MISSING, Field
+from procdeck.forms import Field
 from procdeck.gui.forms.components import NativeInput
 from procdeck.gui.forms.group import FieldGroup, GroupBinding, InlineSpec
 from procdeck.gui.forms.registry import WidgetFactory, WidgetRegistry
@@ -244,20 +244,10 @@ class FormRenderer:
 
         def on_toggle(event: Any) -> None:
             if bool(event.new) != (field.value is None):
-                set_null(field, bool(event.new))
+                field.set_null(bool(event.new))
 
         toggle.param.watch(on_toggle, "value")
         field.param.watch(sync, "value")
         sync()
         return pn.Column(view, toggle, margin=0, sizing_mode="stretch_width")
 
-
-def set_null(field: Field, null: bool) -> None:
-    """Switch a nullable field to null (remembering its draft) or back to the draft."""
-    if null:
-        if field.value is not None:
-            field._null_draft = field.value  # type: ignore[attr-defined]
-        field.value = None
-    else:
-        draft = getattr(field, "_null_draft", MISSING)
-        field.value = draft
