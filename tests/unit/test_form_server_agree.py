@@ -103,14 +103,15 @@ NAMES = st.sampled_from(["a", "b", "c"])
 
 def _extend(children: st.SearchStrategy[dict[str, Any]]) -> st.SearchStrategy[dict[str, Any]]:
     objects = st.builds(
-        lambda props, required, closed: {
-            "type": "object",
+        lambda props, required, closed, typed: {
+            **({"type": "object"} if typed else {}),
             "properties": props,
             **({"required": sorted(required & set(props))} if required & set(props) else {}),
             **({"additionalProperties": False} if closed else {}),
         },
         st.dictionaries(NAMES, children, min_size=1, max_size=3),
         st.sets(NAMES, max_size=2),
+        st.booleans(),
         st.booleans(),
     )
     arrays = st.builds(lambda items, lo: {"type": "array", "items": items, "minItems": lo},

@@ -71,8 +71,9 @@ def to_json_schema(schema: Any) -> Any:
 
     - ``nullable: true`` admits ``null``: added to ``type`` (and ``enum``), or, when
       ``$ref``, ``oneOf``/``anyOf``/``allOf``, ``not``, ``if`` or ``const`` could refuse
-      it, the schema becomes ``anyOf: [schema, {"type": "null"}]`` (title, default,
-      ``x-*`` hints and definitions stay outside);
+      it or there is no ``type`` to extend, the schema becomes
+      ``anyOf: [schema, {"type": "null"}]`` (title, default, ``x-*`` hints and
+      definitions stay outside);
     - boolean ``exclusiveMinimum``/``exclusiveMaximum`` become the numeric form;
     - ``example`` becomes ``examples``;
     - a list-form ``items`` (draft-4 tuple) becomes ``prefixItems`` and its
@@ -200,7 +201,16 @@ def _numeric_exclusive(schema: dict[str, Any], exclusive: str, inclusive: str) -
 
 def _wrapped(original: dict[str, Any]) -> bool:
     """True when the translation of ``original`` is ``anyOf: [it, null]``."""
-    return original.get("nullable") is True and any(k in original for k in _NULL_REFUSERS)
+    return original.get("nullable") is True and _needs_null_branch(original)
+
+
+def _needs_null_branch(schema: dict[str, Any]) -> bool:
+    # Without a type or enum to extend, null would pass already; the explicit branch
+    # still tells the form engine the value may be null (it offers "empty").
+    if any(k in schema for k in _NULL_REFUSERS):
+        return True
+    return not isinstance(schema.get("type"), str | list) and not isinstance(
+        schema.get("enum"), list)
 
 
 def _stays_outside(key: str) -> bool:
@@ -208,7 +218,7 @@ def _stays_outside(key: str) -> bool:
 
 
 def _admit_null(schema: dict[str, Any]) -> dict[str, Any]:
-    if any(k in schema for k in _NULL_REFUSERS):
+    if _needs_null_branch(schema):
         outer = {k: schema.pop(k) for k in list(schema) if _stays_outside(k)}
         return {**outer, "anyOf": [schema, dict(_NULL)]}
     kind = schema.get("type")
@@ -218,7 +228,7 @@ def _admit_null(schema: dict[str, Any]) -> dict[str, Any]:
         schema["type"] = [*kind, "null"]
     if isinstance(schema.get("enum"), list) and None not in schema["enum"]:
         schema["enum"] = [*schema["enum"], None]
-    return schema  # with neither type nor enum, null passes already
+    return schema
 
 
 # -- formats --------------------------------------------------------------------------------
