@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -396,3 +397,33 @@ def test_status_document_on_the_wire(live_server):
     assert json.loads(results.content) == list(
         [2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61, 67, 71, 73, 79,
          83, 89, 97])
+
+
+# -- draft-4 tuples -------------------------------------------------------------------------
+
+TUPLE_PROCESS = '''
+from procdeck.server import ProcessRegistry
+
+registry = ProcessRegistry()
+registry.add(
+    {"id": "pair", "inputs": {"pair": {"schema": {
+        "type": "array", "items": [{"type": "integer"}, {"type": "string"}],
+        "additionalItems": False}}}, "outputs": {"return_value": {"schema": {}}}},
+    lambda pair: pair,
+)
+'''
+
+
+def test_list_form_items_are_checked_not_a_server_error(server_factory, tmp_path):
+    # some servers still send draft-4 tuples (a list-form "items"): a bad value is a 400
+    (tmp_path / "tuple_process.py").write_text(TUPLE_PROCESS)
+    path = os.pathsep.join(p for p in (str(tmp_path), os.environ.get("PYTHONPATH")) if p)
+    server = server_factory(processes=["tuple_process"], env={"PYTHONPATH": path})
+    with Client(server.url) as api:
+        with pytest.raises(BadRequestError) as caught:
+            api.execute_process("pair", {"pair": [1, 2, 3]})
+        assert caught.value.status == 400
+        paths = {e["path"] for e in caught.value.problem.to_dict()["errors"]}
+        assert paths == {"pair", "pair.1"}  # one item too many; the second is no string
+        assert api.run_process("pair", {"pair": [1, "a"]}, timeout=10).value(
+            "return_value") == [1, "a"]

@@ -9,37 +9,14 @@ suite runs in seconds.
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
-import hypothesis_jsonschema._from_schema as _hjs
+import hypothesis_compat  # noqa: F401  (hypothesis-jsonschema with this Hypothesis)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from hypothesis.internal.conjecture import utils as _cu
 from hypothesis_jsonschema import from_schema
 
 from procdeck.forms import InputForm, translate
-
-
-class _ManyWithMore(_cu.many):
-    """hypothesis-jsonschema 0.23 drives ``many`` with ``more()``, which newer hypothesis
-    releases replaced by ``with many(...) as m: for _ in m``; this adapter speaks both."""
-
-    def more(self) -> bool:
-        if self._depth is None:
-            self.__enter__()
-            self._elements = iter(self)
-        try:
-            next(self._elements)
-        except StopIteration:
-            self.__exit__(None, None, None)
-            return False
-        return True
-
-
-if not hasattr(_cu.many, "more"):
-    # only hypothesis-jsonschema's module sees the adapter (it uses nothing else from cu)
-    _hjs.cu = SimpleNamespace(many=_ManyWithMore)
 
 NAMES = st.sampled_from(["a", "b", "c", "name", "size"])
 

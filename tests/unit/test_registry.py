@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from procdeck.models import InputDescription, OutputDescription, ProcessDescription
 from procdeck.server import JobContext, ProcessRegistry
@@ -22,6 +22,12 @@ class Point(BaseModel):
 
     x: Annotated[float, Field(title="X")]
     y: float = 0.0
+
+
+def shout(text: str) -> str:
+    if not text.isupper():
+        raise ValueError("must be upper case")
+    return text
 
 
 class Shade(StrEnum):
@@ -271,6 +277,29 @@ def test_run_passes_the_context_and_serialises_models():
     seen: list[float | None] = []
     ctx = JobContext("job_1", Path("."), on_report=lambda p, m: seen.append(p))
     assert process.run(kwargs, ctx) == {"return_value": [{"x": 3.0, "y": 0.0}]}
+
+
+def test_pydantic_runs_only_where_it_converts_or_checks_more_than_the_schema():
+    registry = ProcessRegistry()
+
+    @registry.process
+    def mixed(
+        name: Annotated[str, Field(min_length=1)],
+        tags: list[str],
+        ratio: float,
+        loud: Annotated[str, AfterValidator(shout)] = "A",
+    ) -> None:
+        return None
+
+    process = registry.get("mixed")
+    converted = {name for name, spec in process._inputs.items() if spec.adapter is not None}
+    assert converted == {"ratio", "loud"}  # float(3) and a validator the schema cannot say
+    kwargs, problems = process.prepare({"name": "a", "tags": ["t"], "ratio": 3})
+    assert problems == [] and kwargs == {"name": "a", "tags": ["t"], "ratio": 3.0}
+    assert isinstance(kwargs["ratio"], float)
+    _, problems = process.prepare({"name": "", "tags": [1], "ratio": "3", "loud": "quiet"})
+    assert {p.input for p in problems} == {"name", "tags", "ratio", "loud"}
+    assert "must be upper case" in next(p.message for p in problems if p.input == "loud")
 
 
 # -- explicit descriptions ------------------------------------------------------------------

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from jsonschema import Draft202012Validator
 from pydantic import BaseModel, TypeAdapter
 
-from procdeck.server.schema import to_openapi_schema, to_validation_schema
+from procdeck.ogc.jsonschema import to_json_schema, to_openapi_schema, validator_for
 
 
 def valid(schema: dict[str, Any], value: Any) -> bool:
-    validator = Draft202012Validator(
-        to_validation_schema(schema), format_checker=Draft202012Validator.FORMAT_CHECKER
-    )
-    return validator.is_valid(value)
+    return validator_for(schema).is_valid(value)
 
 
 class Node(BaseModel):
@@ -83,7 +79,7 @@ def test_input_schema_is_not_modified():
     to_openapi_schema(schema)
     assert schema == {"anyOf": [{"type": "string"}, {"type": "null"}]}
     openapi = {"type": "string", "nullable": True}
-    to_validation_schema(openapi)
+    to_json_schema(openapi)
     assert openapi == {"type": "string", "nullable": True}
 
 

@@ -1,16 +1,16 @@
-"""Schema preparation: OpenAPI 3.0 flavour -> JSON Schema 2020-12, ``$ref`` and ``allOf``.
+"""Schema helpers of the form engine: ``$ref`` pointers, ``allOf`` merging, JSON types.
 
-OGC API - Processes descriptions carry OpenAPI 3.0 schemas (``nullable``,
-boolean ``exclusiveMinimum``, ``example``). jsonschema speaks JSON Schema, so
-every input schema is translated once (:func:`translate`) and both the field
-tree and the validator work on the translated copy. UI hints (``x-ui-*``) and
-other unknown keys survive the translation untouched.
+Input schemas are translated from the OpenAPI 3.0 flavour once, by the translation the
+server validates with (:func:`procdeck.ogc.jsonschema.to_json_schema`, also named
+:func:`translate` here); the field tree and the validator both work on the translated
+copy. UI hints (``x-ui-*``) and other unknown keys survive the translation untouched.
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+from procdeck.ogc.jsonschema import SchemaError, to_json_schema
 
 __all__ = [
     "SchemaError",
@@ -20,96 +20,8 @@ __all__ = [
     "translate",
 ]
 
-_SUBSCHEMA_KEYS = ("items", "additionalProperties", "not", "contains", "propertyNames",
-                   "additionalItems", "unevaluatedItems", "unevaluatedProperties", "if",
-                   "then", "else", "contentSchema")
-_SUBSCHEMA_LIST_KEYS = ("oneOf", "anyOf", "allOf", "prefixItems")
-_SUBSCHEMA_MAP_KEYS = ("properties", "patternProperties", "$defs", "definitions",
-                       "dependentSchemas")
-
-
-class SchemaError(ValueError):
-    """A schema the form engine cannot understand (its input falls back to a JSON editor)."""
-
-
-def translate(schema: Any) -> Any:
-    """A JSON Schema 2020-12 copy of an OpenAPI 3.0 flavoured ``schema``.
-
-    - ``nullable: true`` allows ``null`` (type list, enum member, or an ``anyOf``
-      with a null branch when there is no ``type``);
-    - boolean ``exclusiveMinimum``/``exclusiveMaximum`` become the numeric form;
-    - ``example`` becomes ``examples``; a list-form ``items`` becomes ``prefixItems``;
-    - OpenAPI ``$ref`` targets under ``#/components/schemas/`` are kept as written
-      (they resolve if the schema carries them).
-    """
-    if isinstance(schema, bool):
-        return schema
-    if not isinstance(schema, dict):
-        raise SchemaError(f"a schema must be an object or a boolean, not {type(schema).__name__}")
-    out: dict[str, Any] = {}
-    for key, value in schema.items():
-        if key in _SUBSCHEMA_KEYS and isinstance(value, dict | bool):
-            out[key] = translate(value)
-        elif key in _SUBSCHEMA_LIST_KEYS and isinstance(value, list):
-            out[key] = [translate(v) for v in value]
-        elif key in _SUBSCHEMA_MAP_KEYS and isinstance(value, dict):
-            out[key] = {k: translate(v) for k, v in value.items()}
-        elif key == "components" and isinstance(value, dict):
-            out[key] = {k: _translate_components(k, v) for k, v in value.items()}
-        else:
-            out[key] = value
-    if isinstance(out.get("items"), list):
-        out["prefixItems"] = out.pop("items")
-        if "additionalItems" in out:
-            out["items"] = out.pop("additionalItems")
-    _translate_exclusive(out, "exclusiveMinimum", "minimum")
-    _translate_exclusive(out, "exclusiveMaximum", "maximum")
-    if "example" in out:
-        example = out.pop("example")
-        out.setdefault("examples", [example])
-    if out.pop("nullable", False) is True:
-        out = _allow_null(out)
-    return out
-
-
-def _translate_components(kind: str, value: Any) -> Any:
-    if kind == "schemas" and isinstance(value, dict):
-        return {name: translate(schema) for name, schema in value.items()}
-    return copy.deepcopy(value)
-
-
-def _translate_exclusive(schema: dict[str, Any], exclusive: str, inclusive: str) -> None:
-    flag = schema.get(exclusive)
-    if not isinstance(flag, bool):
-        return
-    del schema[exclusive]
-    if flag and inclusive in schema:
-        schema[exclusive] = schema.pop(inclusive)
-
-
-def _allow_null(schema: dict[str, Any]) -> dict[str, Any]:
-    kind = schema.get("type")
-    if "enum" in schema and None not in schema["enum"]:
-        schema["enum"] = [*schema["enum"], None]
-    if isinstance(kind, str):
-        if kind != "null":
-            schema["type"] = [kind, "null"]
-        return schema
-    if isinstance(kind, list):
-        if "null" not in kind:
-            schema["type"] = [*kind, "null"]
-        return schema
-    if "enum" in schema:
-        return schema
-    # No type to extend: say "this, or null" with keywords that describe the
-    # whole value (title, default, hints) kept outside the branches.
-    outer = {k: schema.pop(k) for k in list(schema) if k in _ANNOTATIONS or k.startswith("x-")}
-    defs = {k: schema.pop(k) for k in ("$defs", "definitions", "components") if k in schema}
-    return {**outer, **defs, "anyOf": [schema, {"type": "null"}]}
-
-
-_ANNOTATIONS = frozenset({"title", "description", "default", "examples", "readOnly",
-                          "writeOnly", "deprecated", "$comment"})
+translate = to_json_schema
+"""The form engine's name for :func:`procdeck.ogc.jsonschema.to_json_schema`."""
 
 
 def resolve_pointer(root: Any, ref: str) -> Any:

@@ -1,81 +1,23 @@
-"""Validation with jsonschema: compiled validators (cached) and messages people understand."""
+"""Validation messages people understand, and warming up jsonschema.
+
+The validators and the format checker are the server's (:mod:`procdeck.ogc.jsonschema`),
+so the form and the server agree on what is valid.
+"""
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from procdeck.forms.schema import SchemaError
+from procdeck.ogc.jsonschema import compile_validator, format_checker
 
 if TYPE_CHECKING:
-    from jsonschema import FormatChecker, ValidationError
-    from jsonschema.protocols import Validator
-
-# jsonschema is imported when the first validator is compiled, not with this module: with
-# Jupyter in the environment it brings rfc3987-syntax, whose grammar takes ~1.4 s to build
+    from jsonschema import ValidationError
 
 __all__ = [
     "compile_validator", "describe_error", "error_path", "format_checker", "join_path", "warm_up",
 ]
-
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DATE_TIME = re.compile(
-    r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$"
-)
-_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)(:([0-5]\d|60)(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
-_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:\S*$")
-
-
-def _is_date(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    if not _DATE.match(value):
-        return False
-    date.fromisoformat(value)
-    return True
-
-
-def _is_date_time(value: object) -> bool:
-    if not isinstance(value, str):
-        return True
-    match = _DATE_TIME.match(value)
-    if not match:
-        return False
-    day, hour, minute, second = match.group(1), *map(int, match.group(2, 3, 4))
-    date.fromisoformat(day)
-    # RFC 3339 allows a leap second (:60), which datetime cannot represent.
-    return hour < 24 and minute < 60 and second <= 60
-
-
-def _is_time(value: object) -> bool:
-    return not isinstance(value, str) or bool(_TIME.match(value))
-
-
-def _is_email(value: object) -> bool:
-    return not isinstance(value, str) or bool(_EMAIL.match(value))
-
-
-def _is_uri(value: object) -> bool:
-    return not isinstance(value, str) or bool(_URI.match(value))
-
-
-@lru_cache(maxsize=1)
-def format_checker() -> FormatChecker:
-    """The format checker forms use: date, date-time, time, email and uri, checked here."""
-    from jsonschema import FormatChecker
-
-    checker = FormatChecker(formats=())
-    checker.checks("date", raises=ValueError)(_is_date)
-    checker.checks("date-time", raises=ValueError)(_is_date_time)
-    checker.checks("time")(_is_time)
-    checker.checks("email")(_is_email)
-    checker.checks("uri")(_is_uri)
-    return checker
-
 
 _warming: list[Any] = []
 
@@ -113,32 +55,6 @@ FORMAT_EXAMPLES = {
     "email": "name@example.org",
     "uri": "https://example.org/data",
 }
-
-
-def compile_validator(schema: Any) -> Validator:
-    """A ready validator for a (translated) schema; equal schemas share one.
-
-    Raises :class:`~procdeck.forms.schema.SchemaError` when the schema itself is invalid.
-    """
-    try:
-        key = json.dumps(schema, sort_keys=True, allow_nan=False)
-    except (TypeError, ValueError) as exc:
-        raise SchemaError(f"schema is not plain JSON: {exc}") from exc
-    return _compile(key)
-
-
-@lru_cache(maxsize=512)
-def _compile(key: str) -> Validator:
-    from jsonschema.exceptions import SchemaError as JsonSchemaError
-    from jsonschema.validators import Draft202012Validator, validator_for
-
-    schema = json.loads(key)
-    cls = validator_for(schema, default=Draft202012Validator)
-    try:
-        cls.check_schema(schema)
-    except JsonSchemaError as exc:
-        raise SchemaError(f"invalid schema: {exc.message}") from exc
-    return cls(schema, format_checker=format_checker())
 
 
 def join_path(prefix: str, part: str | int) -> str:

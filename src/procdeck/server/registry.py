@@ -27,14 +27,15 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
-from jsonschema import Draft202012Validator
+import annotated_types
 from pydantic import BaseModel, TypeAdapter, ValidationError, create_model
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from procdeck.ogc.extensions import standard_description
+from procdeck.ogc.jsonschema import SchemaError, to_openapi_schema, validator_for
 from procdeck.ogc.models import ProcessDescription
 from procdeck.server.context import JobContext
-from procdeck.server.schema import to_openapi_schema, to_validation_schema
 
 __all__ = ["InputProblem", "ProcessRegistry", "RegisteredProcess"]
 
@@ -47,7 +48,6 @@ _DESCRIPTION_KEYS = frozenset(
      "additionalParameters"}
 )
 _QUALIFIED_KEYS = frozenset({"value", "mediaType", "encoding", "schema"})
-_FORMAT_CHECKER = Draft202012Validator.FORMAT_CHECKER
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +79,8 @@ class _InputSpec:
             None if max_occurs == "unbounded" else int(max_occurs) if max_occurs else 1
         )
         self.default = schema.get("default", PydanticUndefined)
-        self.validator = Draft202012Validator(
-            to_validation_schema(schema), format_checker=_FORMAT_CHECKER
-        )
+        # the form engine's validator too (procdeck.ogc.jsonschema): the two agree
+        self.validator = validator_for(schema)
         # A qualified value {"value": ..., "mediaType": ...} is unwrapped unless
         # the input's own schema is an object with a "value" member.
         self.unwrap = "value" not in (schema.get("properties") or {})
@@ -135,10 +134,12 @@ class RegisteredProcess:
         self._return_adapter = return_adapter
         self._apply_schema_defaults = apply_schema_defaults
         adapters = adapters or {}
-        self._inputs = {
-            name: _InputSpec(name, spec, adapters.get(name))
-            for name, spec in (description.get("inputs") or {}).items()
-        }
+        self._inputs: dict[str, _InputSpec] = {}
+        for name, spec in (description.get("inputs") or {}).items():
+            try:
+                self._inputs[name] = _InputSpec(name, spec, adapters.get(name))
+            except SchemaError as exc:  # refused at registration, not at every request
+                raise SchemaError(f"process {self.id!r}, input {name!r}: {exc}") from exc
 
     @property
     def output_descriptions(self) -> dict[str, Any]:
@@ -399,6 +400,40 @@ def _is_context(annotation: Any) -> bool:
     return False
 
 
+_JSON_AS_IS = (str, bool, type(None))
+_SCHEMA_CONSTRAINTS = (annotated_types.Ge, annotated_types.Gt, annotated_types.Le,
+                       annotated_types.Lt, annotated_types.MinLen, annotated_types.MaxLen,
+                       annotated_types.MultipleOf)
+
+
+def _converts(annotation: Any) -> bool:
+    """True unless pydantic would hand every schema-valid JSON value over unchanged.
+
+    Inputs are checked against their schema (the one a form checks too); pydantic then
+    builds the Python value (dates, models, enums, floats from ints, tuples) and applies
+    what the schema cannot say (validators). For ``str``, ``bool``, ``Any`` and lists or
+    string-keyed dicts of them, with at most the constraints the schema carries, it would
+    only check again what the schema checked, so it is left out.
+    """
+    if annotation is Any or annotation in _JSON_AS_IS or annotation in (list, dict):
+        return False
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        constraints = [m for meta in args[1:] if isinstance(meta, FieldInfo)
+                       for m in meta.metadata]
+        plain = all(isinstance(meta, FieldInfo) for meta in args[1:]) and all(
+            isinstance(m, _SCHEMA_CONSTRAINTS) for m in constraints)
+        return not plain or _converts(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return any(_converts(arg) for arg in args)
+    if origin is list:
+        return any(_converts(arg) for arg in args)
+    if origin is dict:
+        return len(args) == 2 and (args[0] is not str or _converts(args[1]))
+    return True
+
+
 def _context_parameter(function: Callable[..., Any]) -> str | None:
     try:
         hints = typing.get_type_hints(function, include_extras=True)
@@ -488,7 +523,8 @@ def _describe_function(
         if name not in required:
             described = {"title": described.pop("title"), **described, "minOccurs": 0}
         inputs[name] = _merge_hints(described, input_hints.get(name, {}))
-        adapters[name] = TypeAdapter(annotations[name])
+        if _converts(annotations[name]):  # else the schema check is the only check needed
+            adapters[name] = TypeAdapter(annotations[name])
 
     return_annotation = hints.get("return", Any)
     return_adapter = None if return_annotation is Any else TypeAdapter(return_annotation)
