@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 
 import param
 
-from procdeck.client.config import mask_url
+from procdeck._util.urls import mask_url
 from procdeck.client.errors import ClientError, ConnectionFailedError, RequestTimeoutError
 
 __all__ = [

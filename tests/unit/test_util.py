@@ -1,0 +1,104 @@
+"""procdeck._util: URL masking and safe links."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from procdeck._util.urls import LINK_SCHEMES, mask_url, safe_href
+
+UTIL = Path(__file__).parents[2] / "src" / "procdeck" / "_util"
+
+
+def test_util_modules_import_only_the_standard_library() -> None:
+    for path in UTIL.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                roots = [alias.name.split(".")[0] for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                roots = [(node.module or "").split(".")[0]] if node.level == 0 else ["."]
+            else:
+                continue
+            for root in roots:
+                assert root in sys.stdlib_module_names, f"{path.name} imports {root}"
+
+
+# -- mask_url ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("url", "shown"), [
+    ("http://u:p@[::1]:8008", "http://u:****@[::1]:8008"),
+    ("http://u:p@[::1]:8008/jobs?limit=5", "http://u:****@[::1]:8008/jobs?limit=5"),
+    ("https://user:secret@Example.org/processes", "https://user:****@Example.org/processes"),
+    ("https://user:secret@h.test:8443/p?q=1&r=a:b@c#frag",
+     "https://user:****@h.test:8443/p?q=1&r=a:b@c#frag"),
+    ("https://user:p@ss@h.test/x", "https://user:****@h.test/x"),  # an unescaped "@"
+    ("https://user:@h.test/", "https://user:****@h.test/"),  # an empty password
+    ("https://:secret@h.test/", "https://:****@h.test/"),
+    ("https://user@h.test/x", "https://user@h.test/x"),  # a user but no password
+    ("http://127.0.0.1:8008/jobs?limit=5", "http://127.0.0.1:8008/jobs?limit=5"),
+    ("http://h.test/?next=http://u:p@elsewhere", "http://h.test/?next=http://u:p@elsewhere"),
+    ("the server", "the server"),
+])
+def test_mask_url_hides_only_the_password(url: str, shown: str) -> None:
+    assert mask_url(url) == shown
+
+
+def test_mask_url_takes_an_httpx_url_and_masks_text_urlsplit_refuses() -> None:
+    assert mask_url(httpx.URL("http://u:p@[::1]:8008/x")) == "http://u:****@[::1]:8008/x"
+    assert mask_url("http://u:secret@[::1:8008/x") == "http://u:****@[::1:8008/x"
+
+
+def test_one_masking_for_config_client_messages_and_app() -> None:
+    from procdeck.client import _responses, config
+    from procdeck.client._protocol import Call
+    from procdeck.gui import connection
+
+    assert config.mask_url is mask_url and connection.mask_url is mask_url
+    call = Call("GET", "http://u:p@[::1]:8008/jobs", params=[("limit", "5")])
+    assert _responses.where(call) == "GET http://u:****@[::1]:8008/jobs?limit=5"
+    shown = config.ClientConfig(server_url="http://u:p@[::1]:8008").to_dict()["server_url"]
+    assert shown == "http://u:****@[::1]:8008"
+
+
+# -- safe_href --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("href", [
+    "https://example.org/x", "http://h.test", "HTTPS://Example.org/A", "http://[::1]:8008/x",
+])
+def test_web_links_are_safe(href: str) -> None:
+    assert safe_href(href) == href
+    assert safe_href(f"  {href}\n") == href
+    assert safe_href(href, LINK_SCHEMES) == href
+
+
+@pytest.mark.parametrize("href", [
+    "javascript:alert(1)", " JavaScript:alert(1)", "java\tscript:alert(1)",
+    "data:text/html,<b>", "file:///etc/passwd", "vbscript:x", "/relative", "relative/x",
+    "//h.test/x", "https:x", "https://", "http://[::1", "", "   ", None, 3, b"https://h",
+])
+def test_other_links_are_refused(href: object) -> None:
+    assert safe_href(href) is None
+    assert safe_href(href, LINK_SCHEMES) is None
+
+
+def test_mailto_only_when_asked_for() -> None:
+    assert safe_href("mailto:x@y.z") is None
+    assert safe_href("mailto:x@y.z", LINK_SCHEMES) == "mailto:x@y.z"
+    assert safe_href("mailto:", LINK_SCHEMES) is None
+
+
+def test_markdown_and_results_use_the_one_safe_href() -> None:
+    from procdeck.gui import markdown
+    from procdeck.gui.results import kinds
+
+    assert kinds.safe_href is safe_href
+    assert markdown.safe_href("mailto:x@y.z") == "mailto:x@y.z"
+    assert kinds.safe_href("mailto:x@y.z") is None
+    for href in ("https:x", "javascript:alert(1)", "https://h.test/ok"):
+        assert markdown.safe_href(href) == kinds.safe_href(href)
