@@ -1,4 +1,4 @@
-"""procdeck._util: URL masking and safe links."""
+"""procdeck._util: URL masking, safe links and backoff."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from procdeck._util.backoff import Backoff, backoff_delay
 from procdeck._util.urls import LINK_SCHEMES, mask_url, safe_href
 
 UTIL = Path(__file__).parents[2] / "src" / "procdeck" / "_util"
@@ -102,3 +103,39 @@ def test_markdown_and_results_use_the_one_safe_href() -> None:
     assert kinds.safe_href("mailto:x@y.z") is None
     for href in ("https:x", "javascript:alert(1)", "https://h.test/ok"):
         assert markdown.safe_href(href) == kinds.safe_href(href)
+
+
+# -- backoff ----------------------------------------------------------------------------------
+
+
+def test_backoff_delay_doubles_from_initial_up_to_maximum() -> None:
+    assert [backoff_delay(n, initial=0.5, maximum=3) for n in range(1, 6)] == [0.5, 1, 2, 3, 3]
+    assert [backoff_delay(n, initial=1, maximum=100, factor=3) for n in (1, 2, 3)] == [1, 3, 9]
+    assert backoff_delay(100_000, initial=0.1, maximum=30) == 30  # no OverflowError
+
+
+def test_backoff_counts_failures_and_resets() -> None:
+    backoff = Backoff(initial=0.5, factor=2, maximum=3)
+    assert [backoff.next_delay() for _ in range(5)] == [0.5, 1, 2, 3, 3]
+    assert backoff.failures == 5
+    backoff.reset()
+    assert backoff.next_delay() == 0.5
+
+
+def test_the_three_backoffs_keep_their_numbers() -> None:
+    from procdeck.gui.connection import Backoff as ConnectionBackoff
+    from procdeck.gui.jobs.poller import JobPoller
+    from procdeck.server.callbacks import CallbackSettings
+
+    assert ConnectionBackoff is Backoff
+    settings = CallbackSettings(attempts=6, backoff=0.5, max_backoff=2.0)
+    assert [settings.retry_delay(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 2.0, 2.0, None]
+
+    poller = JobPoller(client=None, fast_interval=0.1, max_backoff=1.0)
+    waits = []
+    for failures in range(1, 6):
+        poller._failures = failures
+        waits.append(poller.next_interval())
+    assert waits == [min(0.1 * 2**n, 1.0) for n in range(1, 6)]
+    poller._failures = 5000  # hours of a server that does not answer
+    assert poller.next_interval() == 1.0
