@@ -1,15 +1,18 @@
-"""procdeck._util: URL masking, safe links and backoff."""
+"""procdeck._util: URL masking, safe links, backoff and lazy module attributes."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
+import types
 from pathlib import Path
 
 import httpx
 import pytest
 
 from procdeck._util.backoff import Backoff, backoff_delay
+from procdeck._util.lazy import lazy_exports
 from procdeck._util.urls import LINK_SCHEMES, mask_url, safe_href
 
 UTIL = Path(__file__).parents[2] / "src" / "procdeck" / "_util"
@@ -139,3 +142,75 @@ def test_the_three_backoffs_keep_their_numbers() -> None:
     assert waits == [min(0.1 * 2**n, 1.0) for n in range(1, 6)]
     poller._failures = 5000  # hours of a server that does not answer
     assert poller.next_interval() == 1.0
+
+
+# -- lazy_exports -----------------------------------------------------------------------------
+
+
+def _module(name: str, monkeypatch: pytest.MonkeyPatch) -> types.ModuleType:
+    module = types.ModuleType(name)
+    monkeypatch.setitem(sys.modules, name, module)
+    return module
+
+
+def test_lazy_exports_import_on_first_use_and_keep_the_value(monkeypatch) -> None:
+    defining = _module("pd_test_defining", monkeypatch)
+    defining.Thing = object()
+    made: list[int] = []
+    package = _module("pd_test_package", monkeypatch)
+    package.__getattr__, package.__dir__ = lazy_exports("pd_test_package", {
+        "Thing": "pd_test_defining",
+        "BUILT": lambda: made.append(1) or "built",
+    })
+    assert "Thing" in dir(package) and "BUILT" in dir(package)
+    assert package.Thing is defining.Thing
+    assert vars(package)["Thing"] is defining.Thing  # kept: the next read is a plain look-up
+    assert package.BUILT == "built" and package.BUILT == "built" and made == [1]
+    with pytest.raises(AttributeError, match="'pd_test_package' has no attribute 'Other'"):
+        package.Other  # noqa: B018
+    assert not hasattr(package, "Other")
+
+
+def test_lazy_exports_let_a_missing_module_fail_loudly(monkeypatch) -> None:
+    package = _module("pd_test_broken", monkeypatch)
+    package.__getattr__, _ = lazy_exports("pd_test_broken", {"Gone": "pd_test_not_there"})
+    with pytest.raises(ModuleNotFoundError, match="pd_test_not_there"):
+        package.Gone  # noqa: B018
+
+
+PACKAGES = {
+    "procdeck": ["AsyncClient", "Client", "ClientConfig", "ClientError", "ProcessRequest"],
+    "procdeck.server": ["CallbackSettings", "JobContext", "ProcessRegistry", "create_app"],
+    "procdeck.gui.jobs": ["JobPoller", "JobDiff", "JobEvent", "JobTable", "bind_to_session"],
+    "procdeck.gui.results": ["ResultItem", "ResultView", "classify", "results_mimebundle"],
+    "procdeck.gui": ["App", "JobPoller", "ResultView", "detect_frontend", "notebook_mode"],
+}
+
+
+def _run(code: str) -> None:
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+
+
+def test_importing_procdeck_and_its_client_loads_no_gui_and_no_server() -> None:
+    _run(
+        "import sys, procdeck\n"
+        "heavy = ('panel', 'bokeh', 'fastapi', 'uvicorn')\n"
+        "assert not [m for m in heavy if m in sys.modules], 'imported with procdeck'\n"
+        "assert 'procdeck.client' not in sys.modules, 'the client is loaded on first use'\n"
+        "procdeck.Client, procdeck.ProcessRequest\n"
+        "assert not [m for m in heavy if m in sys.modules], 'imported with the client'\n"
+        "import procdeck.server, procdeck.gui.jobs.poller, procdeck.gui.results.notebook\n"
+        "assert 'fastapi' not in sys.modules and 'panel' not in sys.modules\n"
+    )
+
+
+def test_every_lazy_name_is_listed_and_importable() -> None:
+    lines = ["import importlib"]
+    for package, names in PACKAGES.items():
+        lines += [
+            f"m = importlib.import_module({package!r})",
+            f"assert set({names!r}) <= set(m.__all__) and set(m.__all__) <= set(dir(m))",
+            "for name in m.__all__: getattr(m, name)",
+        ]
+    _run("\n".join(lines))
+

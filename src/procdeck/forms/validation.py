@@ -8,6 +8,7 @@ from datetime import date
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from procdeck._util.lazy import lazy_exports
 from procdeck.forms.schema import SchemaError
 
 if TYPE_CHECKING:
@@ -100,10 +101,8 @@ def warm_up() -> None:
     _warming.append(loop.call_later(0.05, format_checker))
 
 
-def __getattr__(name: str) -> Any:
-    if name == "FORMAT_CHECKER":  # the checker, built on first use
-        return format_checker()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# FORMAT_CHECKER: the checker, built on first use
+__getattr__, __dir__ = lazy_exports(__name__, {"FORMAT_CHECKER": format_checker})
 
 
 FORMAT_EXAMPLES = {
