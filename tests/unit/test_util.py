@@ -214,3 +214,16 @@ def test_every_lazy_name_is_listed_and_importable() -> None:
         ]
     _run("\n".join(lines))
 
+
+
+def test_a_missing_cli_module_fails_loudly() -> None:
+    _run(
+        "import sys\n"
+        "sys.modules['procdeck.cli.gui_cmds'] = None  # as if it were not packaged\n"
+        "try:\n"
+        "    import procdeck.cli\n"
+        "except ImportError as exc:\n"
+        "    assert 'procdeck.cli.gui_cmds' in str(exc), exc\n"
+        "else:\n"
+        "    raise AssertionError('procdeck.cli imported without gui_cmds')\n"
+    )

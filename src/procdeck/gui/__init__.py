@@ -9,18 +9,18 @@ from __future__ import annotations
 from procdeck._util.lazy import lazy_exports
 
 _LAZY = {
-    # form widgets (issue 4)
+    # form widgets
     "InputFormView": "procdeck.gui.forms",
     "WidgetFactory": "procdeck.gui.forms",
     "widget_registry": "procdeck.gui.forms",
-    # the app shell (issue 5)
+    # the app shell
     "App": "procdeck.gui.app",
     "serve_app": "procdeck.gui.serve",
-    # jobs and results (issue 6)
+    # jobs and results
     "JobPoller": "procdeck.gui.jobs",
     "JobTable": "procdeck.gui.jobs",
     "ResultView": "procdeck.gui.results",
-    # notebook frontends (issue 13)
+    # notebook frontends
     "detect_frontend": "procdeck.gui.frontend",
     "notebook_mode": "procdeck.gui.frontend",
 }
