@@ -6,8 +6,9 @@ and Panel, Bokeh and FastAPI only by the GUI and server subpackages.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from procdeck._util.lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -26,10 +27,4 @@ if TYPE_CHECKING:
     from procdeck.ogc.models import ProcessRequest
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'procdeck' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

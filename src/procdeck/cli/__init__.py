@@ -7,16 +7,9 @@ Each area registers its sub-commands on the shared typer app: client commands
 
 from __future__ import annotations
 
-from importlib import import_module
-
+# Importing each sub-command module registers its commands on ``app``.
+from procdeck.cli import client_cmds, gui_cmds, server_cmds  # noqa: F401
 from procdeck.cli._app import app
-
-for _module in ("client_cmds", "server_cmds", "gui_cmds"):
-    try:
-        import_module(f"procdeck.cli.{_module}")
-    except ModuleNotFoundError as exc:  # a sub-command module not written yet
-        if exc.name != f"procdeck.cli.{_module}":
-            raise
 
 
 def main() -> None:

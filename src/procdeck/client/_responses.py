@@ -17,11 +17,12 @@ import re
 import socket
 from http import HTTPStatus
 from typing import Any, TypeVar
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from procdeck._util.urls import mask_url
 from procdeck.client._protocol import Call
 from procdeck.client.errors import (
     AuthenticationError,
@@ -53,21 +54,9 @@ _OGC_EXCEPTIONS: dict[str, type[NotFoundError]] = {
 # -- URLs and messages ------------------------------------------------------------------------
 
 
-def safe_url(url: str | httpx.URL) -> str:
-    """``url`` without a password in its user info (for messages)."""
-    text = str(url)
-    parts = urlsplit(text)
-    if parts.password is None:
-        return text
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit(parts._replace(netloc=f"{parts.username}:****@{host}"))
-
-
 def where(call: Call) -> str:
     """``METHOD url`` of a call, for messages."""
-    return f"{call.method} {safe_url(call.display_url)}"
+    return f"{call.method} {mask_url(call.display_url)}"
 
 
 def summarise_text(text: str, limit: int = _SUMMARY_LENGTH) -> str:

@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError, field_validator
 
+from procdeck._util.urls import MASK, mask_url
 from procdeck.client.errors import ConfigError
 
 __all__ = [
@@ -45,23 +46,12 @@ ENV_ACCESS_TOKEN = "PROCDECK_ACCESS_TOKEN"
 ENV_USER_NAME = "PROCDECK_USER_NAME"
 ENV_CONFIG = "PROCDECK_CONFIG"
 
-MASK = "****"
 _FIELDS = ("server_url", "access_token", "user_name")
 _ENV_NAMES = {
     "server_url": ENV_SERVER_URL,
     "access_token": ENV_ACCESS_TOKEN,
     "user_name": ENV_USER_NAME,
 }
-
-
-def mask_url(url: str) -> str:
-    """``url`` with the password of its user info shown as ``****`` (for display and logs)."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    userinfo, _, host = parts.netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    return parts._replace(netloc=f"{user}:{MASK}@{host}").geturl()
 
 
 class InsecureConfigWarning(UserWarning):

@@ -10,6 +10,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
+from procdeck._util.lazy import lazy_exports
 from procdeck.ogc.jsonschema import compile_validator, format_checker
 
 if TYPE_CHECKING:
@@ -42,10 +43,8 @@ def warm_up() -> None:
     _warming.append(loop.call_later(0.05, format_checker))
 
 
-def __getattr__(name: str) -> Any:
-    if name == "FORMAT_CHECKER":  # the checker, built on first use
-        return format_checker()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+# FORMAT_CHECKER: the checker, built on first use
+__getattr__, __dir__ = lazy_exports(__name__, {"FORMAT_CHECKER": format_checker})
 
 
 FORMAT_EXAMPLES = {

@@ -6,22 +6,21 @@ that each part (forms, app, jobs, results) stays in its own module.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import Any
+from procdeck._util.lazy import lazy_exports
 
 _LAZY = {
-    # form widgets (issue 4)
+    # form widgets
     "InputFormView": "procdeck.gui.forms",
     "WidgetFactory": "procdeck.gui.forms",
     "widget_registry": "procdeck.gui.forms",
-    # the app shell (issue 5)
+    # the app shell
     "App": "procdeck.gui.app",
     "serve_app": "procdeck.gui.serve",
-    # jobs and results (issue 6)
+    # jobs and results
     "JobPoller": "procdeck.gui.jobs",
     "JobTable": "procdeck.gui.jobs",
     "ResultView": "procdeck.gui.results",
-    # notebook frontends (issue 13)
+    # notebook frontends
     "detect_frontend": "procdeck.gui.frontend",
     "notebook_mode": "procdeck.gui.frontend",
 }
@@ -29,10 +28,4 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'procdeck.gui' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

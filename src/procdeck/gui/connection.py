@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 
 import param
 
-from procdeck.client.config import mask_url
+from procdeck._util.backoff import Backoff
+from procdeck._util.urls import mask_url
 from procdeck.client.errors import ClientError, ConnectionFailedError, RequestTimeoutError
 
 __all__ = [
@@ -113,26 +114,6 @@ def _humanize(class_name: str) -> str:
         words.append(char)
     text = "".join(words).replace(" Error", "").strip()
     return text[:1].upper() + text[1:].lower() if text else "Error"
-
-
-class Backoff:
-    """Exponential backoff: ``initial``, times ``factor`` per failure, capped at ``maximum``."""
-
-    def __init__(self, initial: float = 0.5, factor: float = 2.0, maximum: float = 10.0) -> None:
-        self.initial = initial
-        self.factor = factor
-        self.maximum = maximum
-        self.failures = 0
-
-    def next_delay(self) -> float:
-        """Count one more failure and return how long to wait before the next try."""
-        delay = min(self.maximum, self.initial * self.factor**self.failures)
-        self.failures += 1
-        return delay
-
-    def reset(self) -> None:
-        """Forget the failures (after a success)."""
-        self.failures = 0
 
 
 class ConnectionMonitor(param.Parameterized):

@@ -21,7 +21,7 @@ from the kernel instead:
 - order: until the browser has opened an output's comm Panel re-tries each patch every
   0.1 s, and a patch made after the comm opened overtook the ones still waiting; one
   that refers to a model defined in an earlier, still waiting patch then fails in the
-  browser. Patches of a comm now leave in the order they were made;
+  browser. Here the patches of a comm leave in the order they were made;
 - the first patches: Panel sends updates as soon as the output's comm is open, but the
   browser opens it before it has built the output's views, and drops what arrives
   until then (a part of a patch, and the rest no longer parses). The output carries a

@@ -15,9 +15,12 @@ from typing import Any
 
 from markdown_it import MarkdownIt
 
+from procdeck._util.urls import LINK_SCHEMES
+from procdeck._util.urls import safe_href as _safe_href
+
 __all__ = ["SAFE_LINK_SCHEMES", "escape", "render_markdown", "safe_href"]
 
-SAFE_LINK_SCHEMES = ("http://", "https://", "mailto:")
+SAFE_LINK_SCHEMES = LINK_SCHEMES
 
 
 def escape(text: object) -> str:
@@ -26,13 +29,8 @@ def escape(text: object) -> str:
 
 
 def safe_href(href: str | None) -> str | None:
-    """``href`` if it is an absolute http(s)/mailto address, else ``None``."""
-    if not href:
-        return None
-    candidate = href.strip()
-    if candidate.lower().startswith(SAFE_LINK_SCHEMES):
-        return candidate
-    return None
+    """``href`` if it is an absolute http(s) or mailto address, else ``None``."""
+    return _safe_href(href, SAFE_LINK_SCHEMES)
 
 
 def _validate_link(url: str) -> bool:

@@ -9,8 +9,9 @@ not import FastAPI.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from procdeck._util.lazy import lazy_exports
 
 _LAZY = {
     "create_app": "procdeck.server.app",
@@ -61,10 +62,4 @@ if TYPE_CHECKING:
     from procdeck.server.testing import ServerProcess
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'procdeck.server' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

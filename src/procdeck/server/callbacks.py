@@ -54,6 +54,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from procdeck import __version__
+from procdeck._util.backoff import backoff_delay
 from procdeck.server.errors import ProblemError
 
 __all__ = [
@@ -134,7 +135,7 @@ class CallbackSettings:
         """Seconds to wait after failed attempt number ``attempt`` (1-based); None: give up."""
         if attempt >= self.attempts:
             return None
-        return min(self.backoff * 2 ** (attempt - 1), self.max_backoff)
+        return backoff_delay(attempt, initial=self.backoff, maximum=self.max_backoff)
 
 
 def _host_name(host: str) -> str:

@@ -6,8 +6,9 @@ loaded on first use so that importing the poller does not import Panel.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from procdeck._util.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from procdeck.gui.jobs.details import JobDetailsView
@@ -37,10 +38,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'procdeck.gui.jobs' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -40,6 +40,7 @@ from typing import Any
 import param
 from pydantic import ValidationError
 
+from procdeck._util.backoff import backoff_delay
 from procdeck.client.config import mask_url
 from procdeck.client.errors import (
     ClientError,
@@ -260,7 +261,9 @@ class JobPoller(param.Parameterized):
     def next_interval(self) -> float:
         """Seconds to wait before the next tick, from the jobs' states and recent errors."""
         if self._failures:
-            return min(self.fast_interval * 2**self._failures, self.max_backoff)
+            return backoff_delay(
+                self._failures, initial=2 * self.fast_interval, maximum=self.max_backoff
+            )
         with self._state_lock:
             if self.mode == "tracked":
                 busy = any(not _is_final(self._known.get(job_id)) for job_id in self._tracked)

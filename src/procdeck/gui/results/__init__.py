@@ -7,8 +7,9 @@ Names are loaded on first use, so the notebook display does not import Panel.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from procdeck._util.lazy import lazy_exports
 
 if TYPE_CHECKING:
     from procdeck.gui.results.kinds import ResultItem, classify, classify_results
@@ -34,10 +35,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'procdeck.gui.results' has no attribute {name!r}")
-    value = getattr(import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY)

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from procdeck._util.urls import safe_href
+
 __all__ = [
     "KINDS",
     "ResultItem",
@@ -47,7 +49,6 @@ _DATA_URI = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=\s]+)$"
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 _DATASET_TYPES = ("zarr", "netcdf", "x-netcdf", "x-hdf5", "x-zarr")
 _DATASET_SUFFIXES = (".zarr", ".zarr/", ".nc", ".nc4", ".netcdf")
-_SAFE_SCHEMES = frozenset({"http", "https"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,17 +72,6 @@ class ResultItem:
 def python_literal(text: str) -> str:
     """``text`` as a double-quoted Python string literal."""
     return json.dumps(text, ensure_ascii=False)
-
-
-def safe_href(href: Any) -> str | None:
-    """``href`` when it is an http(s) URL a page may link to, else None (no javascript:)."""
-    if not isinstance(href, str):
-        return None
-    try:
-        scheme = urlsplit(href.strip()).scheme.lower()
-    except ValueError:
-        return None
-    return href.strip() if scheme in _SAFE_SCHEMES else None
 
 
 def _is_link(raw: Any) -> bool:
