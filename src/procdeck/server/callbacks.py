@@ -54,10 +54,10 @@ from urllib.parse import urlsplit
 import httpx
 
 from procdeck import __version__
+from procdeck.ogc.vocabulary import MEDIA_JSON, REL_MONITOR
 from procdeck.server.errors import ProblemError
 
 __all__ = [
-    "CALLBACK_CONFORMANCE",
     "FAILED",
     "IN_PROGRESS",
     "SUCCESS",
@@ -69,8 +69,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("procdeck.server")
-
-CALLBACK_CONFORMANCE = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/callback"
 
 Kind = Literal["success", "failed", "inProgress"]
 SUCCESS: Kind = "success"
@@ -376,7 +374,7 @@ class CallbackDeliverer:
         uri: str,
         body: Body,
         *,
-        media_type: str = "application/json",
+        media_type: str = MEDIA_JSON,
         link: str | None = None,
     ) -> bool:
         """Queue a notice; False when it was refused (closing, or the queue is full).
@@ -496,7 +494,7 @@ class CallbackDeliverer:
                 return
         headers = {"Content-Type": delivery.media_type}
         if delivery.link:
-            headers["Link"] = f'<{delivery.link}>; rel="monitor"'
+            headers["Link"] = f'<{delivery.link}>; rel="{REL_MONITOR}"'
         status: int | None = None
         error: str | None = None
         try:
