@@ -30,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from procdeck.ogc.display import RESULTS_HOOK, get_hook
 from procdeck.ogc.extensions import merge_extensions
 from procdeck.ogc.vocabulary import EXECUTE_MEMBERS, JobStatus
 
@@ -465,7 +466,8 @@ class JobResults(RootModel[dict[str, Any]]):
 
     Behaves like a read-only mapping; :meth:`value` unwraps qualified values.
     In a notebook the results show with one viewer per output (as in the app),
-    each with the Python line that fetches it.
+    each with the Python line that fetches it, when the GUI is installed (it
+    registers the renderer, see :mod:`procdeck.ogc.display`); else as JSON.
     """
 
     root: dict[str, Any] = Field(default_factory=dict)
@@ -522,10 +524,11 @@ class JobResults(RootModel[dict[str, Any]]):
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None
     ) -> dict[str, Any]:
-        # Panel-free renderer shared with the app's result viewers; imported only on display.
-        from procdeck.gui.results.notebook import results_mimebundle
-
-        return results_mimebundle(self, self._job_id)
+        # The app's renderer when the GUI provides one (see procdeck.ogc.display), else JSON.
+        render = get_hook(RESULTS_HOOK)
+        if render is not None:
+            return render(self, self._job_id)
+        return {"application/json": self.to_dict(), "text/plain": self.to_json()}
 
 
 class ApiError(OGCModel):
