@@ -42,6 +42,7 @@ __all__ = [
     "REL_NEXT",
     "REL_PREV",
     "REL_PROCESSES",
+    "REL_RESULTS",
     "REL_SELF",
     "REL_SERVICE",
     "REL_SERVICE_DESC",
@@ -137,6 +138,8 @@ REL_PROCESSES = _OGC_REL + "processes"
 """The landing page's link to ``/processes``."""
 REL_JOB_LIST = _OGC_REL + "job-list"
 """The landing page's link to ``/jobs``."""
+REL_RESULTS = _OGC_REL + "results"
+"""A job's link to its results (procdeck reads them at ``/jobs/{jobId}/results`` anyway)."""
 
 
 # -- media types and preferences ----------------------------------------------------------------
