@@ -9,8 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from procdeck._util.lazy import lazy_exports
+from procdeck.ogc import display as _display
 
 __version__ = "0.1.0"
+
+# The GUI renders results and the notebook app for the layers below it, which never
+# import it: they ask procdeck.ogc.display, which imports this provider on first use.
+_display.add_provider("procdeck.gui.hooks")
 
 _LAZY = {
     "Client": "procdeck.client",

@@ -19,8 +19,9 @@ import pytest
 import uvicorn
 
 from procdeck import Client
-from procdeck.gui.jobs.poller import JOB_LIST_CONFORMANCE, JobPoller
+from procdeck.gui.jobs.poller import JobPoller
 from procdeck.models import JobStatus
+from procdeck.ogc.vocabulary import CONF_JOB_LIST
 from procdeck.server.app import create_app
 from procdeck.server.testing import free_port
 
@@ -58,7 +59,7 @@ def _strip_job_list(send: Any) -> Any:
         if message.get("more_body"):
             return
         document = json.loads(b"".join(chunks))
-        document["conformsTo"] = [c for c in document["conformsTo"] if c != JOB_LIST_CONFORMANCE]
+        document["conformsTo"] = [c for c in document["conformsTo"] if c != CONF_JOB_LIST]
         body = json.dumps(document).encode()
         headers = [(k, v) for k, v in started["headers"] if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))

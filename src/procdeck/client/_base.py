@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Any
 
 from procdeck.client._core import ClientCore
 from procdeck.client.config import ClientConfig
+from procdeck.ogc.display import NOTEBOOK_HOOK, get_hook
 
 GUI_HINT = "pip install procdeck[gui]"
 
@@ -31,15 +31,16 @@ def resolve_config(
 
 
 def notebook_module() -> ModuleType:
-    """``procdeck.gui.notebook``, or an ImportError saying how to install Panel."""
-    try:
-        import panel  # noqa: F401
-    except ModuleNotFoundError as exc:
-        raise ImportError(
-            f"the procdeck app needs Panel, which is not installed: {GUI_HINT}"
-        ) from exc
-    # import_module looks in sys.modules first, where the package attribute may be stale
-    return importlib.import_module("procdeck.gui.notebook")
+    """The GUI's notebook module (``show_app``, ``show_jobs``, ``show_form``).
+
+    Found through the display hook the GUI registers (see
+    :mod:`procdeck.ogc.display`), so the client never imports the GUI; an
+    ImportError says how to install it.
+    """
+    provide = get_hook(NOTEBOOK_HOOK)
+    if provide is None:
+        raise ImportError(f"the procdeck app is not installed: {GUI_HINT}")
+    return provide()
 
 
 class ClientBase:

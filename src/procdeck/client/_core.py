@@ -63,6 +63,9 @@ from procdeck.ogc.models import (
     ProcessRequest,
     Subscriber,
 )
+from procdeck.ogc.requests import RequestError
+from procdeck.ogc.requests import request_document as ogc_request_document
+from procdeck.ogc.vocabulary import MEDIA_JSON, PREFER_ASYNC, REL_NEXT
 
 M = TypeVar("M", bound=OGCModel)
 
@@ -71,8 +74,7 @@ DEFAULT_MAX_INTERVAL = 2.0
 _BACKOFF = 1.5
 _MAX_PAGES = 10_000
 _SYNC_JOB_PREFIX = "sync-"
-_JSON = "application/json"
-_JSON_OR_ANY = "application/json, */*;q=0.5"
+_JSON_OR_ANY = f"{MEDIA_JSON}, */*;q=0.5"
 _JOBS_REMEMBERED = 50_000  # job id -> process id entries kept for reading raw results
 
 RequestLike = ProcessRequest | Mapping[str, Any] | BaseModel | None
@@ -129,47 +131,19 @@ def _datetime_param(value: DateTimeFilter) -> str | None:
     return one(value)
 
 
-def request_document(request: RequestLike) -> dict[str, Any]:
-    """The execute body for ``request``, with loose keys taken as inputs (see ProcessRequest)."""
-    if request is None:
-        return ProcessRequest().to_dict()
-    try:
-        if isinstance(request, ProcessRequest):
-            model = request
-        elif isinstance(request, Mapping):
-            model = ProcessRequest.model_validate(dict(request))
-        elif isinstance(request, BaseModel):
-            model = ProcessRequest.model_validate(request.model_dump(mode="json", by_alias=True))
-        else:
-            raise InvalidRequestError(
-                f"request must be a ProcessRequest or a dict, not {type(request).__name__}"
-            )
-    except ValidationError as exc:
-        raise InvalidRequestError(
-            f"invalid execute request: {describe_validation_error(exc)}"
-        ) from None
-    return model.to_dict()
+def request_document(request: RequestLike, subscriber: SubscriberLike = None) -> dict[str, Any]:
+    """The execute body for ``request`` (see :func:`procdeck.ogc.requests.request_document`).
 
-
-def with_subscriber(document: dict[str, Any], subscriber: SubscriberLike) -> dict[str, Any]:
-    """``document`` with ``subscriber`` (a :class:`Subscriber` or a dict) as its subscriber.
-
-    Raises :class:`InvalidRequestError` for an invalid subscriber, or when the
-    request already has a different one.
+    ``subscriber`` (a :class:`Subscriber` or a dict) becomes the request's
+    subscriber; a request that already has a different one is refused.
+    Raises :class:`InvalidRequestError`.
     """
-    if subscriber is None:
-        return document
     try:
-        model = (subscriber if isinstance(subscriber, Subscriber)
-                 else Subscriber.model_validate(dict(subscriber)))
-    except (ValidationError, TypeError, ValueError) as exc:
-        reason = (describe_validation_error(exc) if isinstance(exc, ValidationError)
-                  else str(exc))
-        raise InvalidRequestError(f"invalid subscriber: {reason}") from None
-    given = model.to_dict()
-    if document.get("subscriber") not in (None, given):
-        raise InvalidRequestError("the request already has a different subscriber")
-    return {**document, "subscriber": given}
+        if subscriber is None:
+            return ogc_request_document(request)
+        return ogc_request_document(request, subscriber=subscriber)
+    except RequestError as exc:
+        raise InvalidRequestError(str(exc)) from None
 
 
 def _is_status_answer(response: httpx.Response, location_id: str | None) -> bool:
@@ -202,7 +176,7 @@ class ClientCore:
         self.config = config
         self._base = config.server_url.rstrip("/")
         self._origin = _origin(self._base)
-        self._headers = {"Accept": _JSON, "User-Agent": f"procdeck/{__version__}"}
+        self._headers = {"Accept": MEDIA_JSON, "User-Agent": f"procdeck/{__version__}"}
         token = config.access_token.get_secret_value() if config.access_token else None
         self._auth = {"Authorization": f"Bearer {token}"} if token else {}
         self._token = token
@@ -256,7 +230,7 @@ class ClientCore:
         content = None
         if body is not None:
             content = json.dumps(body, separators=(",", ":")).encode()
-            merged["Content-Type"] = _JSON
+            merged["Content-Type"] = MEDIA_JSON
         return Call(method, url, list(params), merged, content)
 
     def _document(
@@ -322,11 +296,11 @@ class ClientCore:
             raise InvalidRequestError(
                 f"execution mode must be one of {sorted(_EXECUTION_MODES)}, not {mode!r}"
             )
-        document = with_subscriber(request_document(request), subscriber)
+        document = request_document(request, subscriber)
         headers = {"Accept": _JSON_OR_ANY}
         sent = document
         if mode == "async":
-            headers["Prefer"] = "respond-async"
+            headers["Prefer"] = PREFER_ASYNC
             if "response" not in document:
                 # a job's results keyed by output id on every server (the standard's default,
                 # raw, would give a bare value at /jobs/{id}/results)
@@ -750,7 +724,7 @@ class ClientCore:
             fetched.add(next_call.display_url)
             call = next_call
         assert first is not None
-        links = [link for link in first.links if link.rel != "next"]
+        links = [link for link in first.links if link.rel != REL_NEXT]
         if pending_next is not None:
             links.append(pending_next)
         return first.model_copy(update={field: items, "links": links})
@@ -758,11 +732,11 @@ class ClientCore:
     @staticmethod
     def _next_link(page: OGCModel, response: httpx.Response) -> Link | None:
         for link in getattr(page, "links", None) or []:
-            if link.rel == "next" and link.href:
+            if link.rel == REL_NEXT and link.href:
                 return link.model_copy(update={"href": str(response.url.join(link.href))})
-        header_next = response.links.get("next")
+        header_next = response.links.get(REL_NEXT)
         if header_next and header_next.get("url"):
-            return Link(href=str(response.url.join(header_next["url"])), rel="next")
+            return Link(href=str(response.url.join(header_next["url"])), rel=REL_NEXT)
         return None
 
     def _next_call(

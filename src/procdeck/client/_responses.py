@@ -38,12 +38,12 @@ from procdeck.client.errors import (
     ResultNotReadyError,
     ServerError,
 )
-from procdeck.ogc.models import ApiError, JobResults
+from procdeck.ogc.models import ApiError, JobResults, describe_validation_error
+from procdeck.ogc.vocabulary import MEDIA_JSON, REL_MONITOR
 
 M = TypeVar("M", bound=BaseModel)
 
 _SUMMARY_LENGTH = 200
-_ERRORS_SHOWN = 3
 _OGC_EXCEPTIONS: dict[str, type[NotFoundError]] = {
     "no-such-process": NoSuchProcessError,
     "no-such-job": NoSuchJobError,
@@ -82,18 +82,6 @@ def summarise_html(page: str) -> str:
     return summarise_text(summary or "empty page")
 
 
-def describe_validation_error(exc: ValidationError) -> str:
-    """The first few problems of a pydantic error, without echoing input values."""
-    errors = exc.errors(include_input=False, include_url=False)
-    parts = [
-        f"{'.'.join(str(p) for p in error['loc']) or '(document)'}: {error['msg']}"
-        for error in errors[:_ERRORS_SHOWN]
-    ]
-    if len(errors) > _ERRORS_SHOWN:
-        parts.append(f"and {len(errors) - _ERRORS_SHOWN} more")
-    return "; ".join(parts)
-
-
 # -- content inspection -----------------------------------------------------------------------
 
 
@@ -103,7 +91,7 @@ def media_type(response: httpx.Response) -> str:
 
 
 def is_json_type(kind: str) -> bool:
-    return kind == "application/json" or kind.endswith("+json") or kind == "text/json"
+    return kind == MEDIA_JSON or kind.endswith("+json") or kind == "text/json"
 
 
 def _looks_like_markup(content: bytes) -> bool:
@@ -401,7 +389,7 @@ def parse_link_header(response: httpx.Response) -> list[dict[str, str]]:
 def link_results(response: httpx.Response) -> JobResults:
     """Results announced as ``Link`` headers (a 204 answer): one entry per link."""
     results: dict[str, Any] = {}
-    links = [link for link in parse_link_header(response) if link.get("rel") != "monitor"]
+    links = [link for link in parse_link_header(response) if link.get("rel") != REL_MONITOR]
     for number, link in enumerate(links, start=1):  # "monitor" is the job, not a result
         rel = link.get("rel", "")
         name = link.get("title") or (rel if rel and ":" not in rel and "/" not in rel else "")

@@ -24,12 +24,15 @@ from pydantic import (
     RootModel,
     SerializationInfo,
     SerializerFunctionWrapHandler,
+    ValidationError,
     field_validator,
     model_serializer,
     model_validator,
 )
 
+from procdeck.ogc.display import RESULTS_HOOK, get_hook
 from procdeck.ogc.extensions import merge_extensions
+from procdeck.ogc.vocabulary import EXECUTE_MEMBERS, JobStatus
 
 __all__ = [
     "AdditionalParameter",
@@ -58,7 +61,25 @@ __all__ = [
     "Schema",
     "Subscriber",
     "TransmissionMode",
+    "describe_validation_error",
 ]
+
+_ERRORS_SHOWN = 3
+
+
+def describe_validation_error(exc: ValidationError, skip: int = 0) -> str:
+    """The first few problems of a pydantic error, without echoing input values.
+
+    ``skip`` leaves out the first parts of each location (the part the caller names).
+    """
+    errors = exc.errors(include_input=False, include_url=False)
+    parts = [
+        f"{'.'.join(str(p) for p in error['loc'][skip:]) or '(document)'}: {error['msg']}"
+        for error in errors[:_ERRORS_SHOWN]
+    ]
+    if len(errors) > _ERRORS_SHOWN:
+        parts.append(f"and {len(errors) - _ERRORS_SHOWN} more")
+    return "; ".join(parts)
 
 
 class OGCModel(BaseModel):
@@ -321,9 +342,6 @@ class QualifiedValue(OGCModel):
     schema_: Schema | str | None = Field(default=None, alias="schema")
 
 
-_REQUEST_KEYS = frozenset({"inputs", "outputs", "response", "subscriber"})
-
-
 class ProcessRequest(OGCModel):
     """An execute request: ``{"inputs", "outputs", "response", "subscriber"}``.
 
@@ -347,10 +365,10 @@ class ProcessRequest(OGCModel):
     def _loose_keys_are_inputs(cls, data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        loose = {k: v for k, v in data.items() if k not in _REQUEST_KEYS}
+        loose = {k: v for k, v in data.items() if k not in EXECUTE_MEMBERS}
         if not loose:
             return data
-        request = {k: v for k, v in data.items() if k in _REQUEST_KEYS}
+        request = {k: v for k, v in data.items() if k in EXECUTE_MEMBERS}
         inputs = dict(request.get("inputs") or {})
         overlap = sorted(set(inputs) & set(loose))
         if overlap:
@@ -359,23 +377,6 @@ class ProcessRequest(OGCModel):
         request["inputs"] = inputs
         return request
 
-
-class JobStatus(StrEnum):
-    """The standard job states."""
-
-    ACCEPTED = "accepted"
-    RUNNING = "running"
-    SUCCESSFUL = "successful"
-    FAILED = "failed"
-    DISMISSED = "dismissed"
-
-    @property
-    def is_final(self) -> bool:
-        """True for states a job never leaves."""
-        return self in _FINAL_STATES
-
-
-_FINAL_STATES = frozenset({JobStatus.SUCCESSFUL, JobStatus.FAILED, JobStatus.DISMISSED})
 
 # Non-standard names some servers use, mapped to the standard state they mean.
 _STATUS_SYNONYMS: dict[str, JobStatus] = {
@@ -465,7 +466,8 @@ class JobResults(RootModel[dict[str, Any]]):
 
     Behaves like a read-only mapping; :meth:`value` unwraps qualified values.
     In a notebook the results show with one viewer per output (as in the app),
-    each with the Python line that fetches it.
+    each with the Python line that fetches it, when the GUI is installed (it
+    registers the renderer, see :mod:`procdeck.ogc.display`); else as JSON.
     """
 
     root: dict[str, Any] = Field(default_factory=dict)
@@ -522,10 +524,11 @@ class JobResults(RootModel[dict[str, Any]]):
     def _repr_mimebundle_(
         self, include: Any = None, exclude: Any = None
     ) -> dict[str, Any]:
-        # Panel-free renderer shared with the app's result viewers; imported only on display.
-        from procdeck.gui.results.notebook import results_mimebundle
-
-        return results_mimebundle(self, self._job_id)
+        # The app's renderer when the GUI provides one (see procdeck.ogc.display), else JSON.
+        render = get_hook(RESULTS_HOOK)
+        if render is not None:
+            return render(self, self._job_id)
+        return {"application/json": self.to_dict(), "text/plain": self.to_json()}
 
 
 class ApiError(OGCModel):

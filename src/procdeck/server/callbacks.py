@@ -55,10 +55,10 @@ import httpx
 
 from procdeck import __version__
 from procdeck._util.backoff import backoff_delay
+from procdeck.ogc.vocabulary import MEDIA_JSON, REL_MONITOR
 from procdeck.server.errors import ProblemError
 
 __all__ = [
-    "CALLBACK_CONFORMANCE",
     "FAILED",
     "IN_PROGRESS",
     "SUCCESS",
@@ -70,8 +70,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("procdeck.server")
-
-CALLBACK_CONFORMANCE = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/callback"
 
 Kind = Literal["success", "failed", "inProgress"]
 SUCCESS: Kind = "success"
@@ -377,7 +375,7 @@ class CallbackDeliverer:
         uri: str,
         body: Body,
         *,
-        media_type: str = "application/json",
+        media_type: str = MEDIA_JSON,
         link: str | None = None,
     ) -> bool:
         """Queue a notice; False when it was refused (closing, or the queue is full).
@@ -497,7 +495,7 @@ class CallbackDeliverer:
                 return
         headers = {"Content-Type": delivery.media_type}
         if delivery.link:
-            headers["Link"] = f'<{delivery.link}>; rel="monitor"'
+            headers["Link"] = f'<{delivery.link}>; rel="{REL_MONITOR}"'
         status: int | None = None
         error: str | None = None
         try:

@@ -17,6 +17,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from procdeck.ogc.vocabulary import (
+    EXC_INVALID_INPUT,
+    EXC_JOB_DISMISSED,
+    EXC_NO_SUCH_JOB,
+    EXC_NO_SUCH_PROCESS,
+    EXC_OPERATION_NOT_ALLOWED,
+    EXC_RESULT_NOT_READY,
+    MEDIA_PROBLEM_JSON,
+)
+
 __all__ = [
     "INVALID_INPUT",
     "JOB_DISMISSED",
@@ -31,14 +41,14 @@ __all__ = [
 
 log = logging.getLogger("procdeck.server")
 
-PROBLEM_JSON = "application/problem+json"
-_OGC = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/"
-NO_SUCH_PROCESS = _OGC + "no-such-process"
-NO_SUCH_JOB = _OGC + "no-such-job"
-RESULT_NOT_READY = _OGC + "result-not-ready"
-INVALID_INPUT = _OGC + "invalid-input"
-JOB_DISMISSED = _OGC + "job-dismissed"
-NOT_ALLOWED = _OGC + "operation-not-allowed"
+# the server's names for the standard's words (procdeck.ogc.vocabulary)
+PROBLEM_JSON = MEDIA_PROBLEM_JSON
+NO_SUCH_PROCESS = EXC_NO_SUCH_PROCESS
+NO_SUCH_JOB = EXC_NO_SUCH_JOB
+RESULT_NOT_READY = EXC_RESULT_NOT_READY
+INVALID_INPUT = EXC_INVALID_INPUT
+JOB_DISMISSED = EXC_JOB_DISMISSED
+NOT_ALLOWED = EXC_OPERATION_NOT_ALLOWED
 
 
 class ProblemError(Exception):

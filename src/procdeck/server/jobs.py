@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from procdeck.ogc.vocabulary import EXC_JOB_FAILED, FINAL_STATES, MEDIA_PROBLEM_JSON, JobStatus
 from procdeck.server.callbacks import (
     FAILED as FAILED_NOTICE,
 )
@@ -37,15 +38,9 @@ __all__ = ["FINAL_STATES", "Job", "JobManager", "JobNotDismissable"]
 
 log = logging.getLogger("procdeck.server")
 
-ACCEPTED, RUNNING, SUCCESSFUL, FAILED, DISMISSED = (
-    "accepted", "running", "successful", "failed", "dismissed"
-)
-FINAL_STATES = frozenset({SUCCESSFUL, FAILED, DISMISSED})
-STATES = frozenset({ACCEPTED, RUNNING, *FINAL_STATES})
 
 STOPPED_WHILE_RUNNING = "The server stopped while the job was running"
 STOPPED_BEFORE_START = "The server stopped before the job started"
-JOB_FAILED_TYPE = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/job-failed"
 
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -85,7 +80,7 @@ class Job:
         self.seq = seq
         self.id = f"job_{seq}"
         self.process_id = process_id
-        self.status = ACCEPTED
+        self.status = JobStatus.ACCEPTED
         self.created = created
         self.started: str | None = None
         self.finished: str | None = None
@@ -190,7 +185,7 @@ class JobManager:
             job.error = json.loads(stored.error) if stored.error else None
             job.results_stored = stored.has_results
             if job.status not in FINAL_STATES:
-                running = job.status == RUNNING
+                running = job.status == JobStatus.RUNNING
                 self._fail(job, STOPPED_WHILE_RUNNING if running else STOPPED_BEFORE_START,
                            finished=job.updated or now, now=now)
             self._jobs[job.id] = job
@@ -208,9 +203,9 @@ class JobManager:
         with self._lock:
             self._closed = True
             for job in self._jobs.values():
-                if job.status == RUNNING:
+                if job.status == JobStatus.RUNNING:
                     self._fail(job, STOPPED_WHILE_RUNNING, finished=now, now=now)
-                elif job.status == ACCEPTED:
+                elif job.status == JobStatus.ACCEPTED:
                     self._fail(job, STOPPED_BEFORE_START, finished=now, now=now)
         self.executor.shutdown(wait=False)
         if self.callbacks is not None and not self.callbacks.close():
@@ -333,13 +328,13 @@ class JobManager:
                 self._jobs.pop(job.id, None)
                 self.store.delete(job.seq)
                 info = job.status_info()
-                info.update(status=DISMISSED, message="Job removed", updated=_now())
+                info.update(status=JobStatus.DISMISSED, message="Job removed", updated=_now())
                 return info, True
-            if job.status == RUNNING and process is not None and not process.allows_dismiss:
+            was_running = job.status == JobStatus.RUNNING
+            if was_running and process is not None and not process.allows_dismiss:
                 raise JobNotDismissable(job.process_id)
             now = _now()
-            was_running = job.status == RUNNING
-            job.status = DISMISSED
+            job.status = JobStatus.DISMISSED
             job.message = "Dismissed while running" if was_running else "Dismissed before start"
             job.finished = job.updated = now
             self._changed(job)
@@ -386,16 +381,16 @@ class JobManager:
         if subscription is None or deliverer is None:
             return
         job_url = subscription.job_url(job.id)
-        if job.status == SUCCESSFUL:
+        if job.status == JobStatus.SUCCESSFUL:
             if subscription.success is not None:
                 deliverer.deliver(job.seq, job.id, SUCCESS, subscription.success,
                                   lambda: self._results_document(job, job_url), link=job_url)
-        elif job.status == FAILED:
+        elif job.status == JobStatus.FAILED:
             if subscription.failed is not None:
                 problem = {**job.failure_problem(), "status": 500, "instance": job_url}
                 deliverer.deliver(job.seq, job.id, FAILED_NOTICE, subscription.failed,
                                   lambda: json.dumps(problem, default=str).encode("utf-8"),
-                                  media_type="application/problem+json", link=job_url)
+                                  media_type=MEDIA_PROBLEM_JSON, link=job_url)
         elif subscription.in_progress is not None:
             text = job._json = json.dumps(job.status_info())
             deliverer.deliver(job.seq, job.id, IN_PROGRESS, subscription.in_progress,
@@ -412,27 +407,27 @@ class JobManager:
 
     def _fail(self, job: Job, message: str, *, finished: str, now: str,
               error: dict[str, Any] | None = None) -> None:
-        job.status = FAILED
+        job.status = JobStatus.FAILED
         job.message = message
         job.finished = finished
         job.updated = now
-        job.error = error or {"type": JOB_FAILED_TYPE, "title": "Job failed", "detail": message}
+        job.error = error or {"type": EXC_JOB_FAILED, "title": "Job failed", "detail": message}
         self._changed(job)
 
     def _start(self, job: Job) -> bool:
         with self._lock:
-            if job.status == RUNNING:  # a retry, e.g. after a Dask worker was lost
+            if job.status == JobStatus.RUNNING:  # a retry, e.g. after a Dask worker was lost
                 return True
-            if job.status != ACCEPTED or self._closed:
+            if job.status != JobStatus.ACCEPTED or self._closed:
                 return False
-            job.status = RUNNING
+            job.status = JobStatus.RUNNING
             job.started = job.updated = _now()
             self._changed(job)
         return True
 
     def _report(self, job: Job, progress: float | None, message: str | None) -> bool:
         with self._lock:
-            if job.status != RUNNING:
+            if job.status != JobStatus.RUNNING:
                 return False
             if progress is not None:
                 job.progress = max(0, min(100, round(progress)))
@@ -450,11 +445,11 @@ class JobManager:
             self._finish_failed(job, exc)
             return
         with self._lock:
-            if job.status != RUNNING:  # dismissed meanwhile: the results are dropped
+            if job.status != JobStatus.RUNNING:  # dismissed meanwhile: the results are dropped
                 return
             now = _now()
             job.results, job.results_json, job.results_stored = outputs, results_json, True
-            job.status = SUCCESSFUL
+            job.status = JobStatus.SUCCESSFUL
             job.message = "Done"
             if job.progress is not None:
                 job.progress = 100
@@ -470,7 +465,7 @@ class JobManager:
         else:
             message = error
         details: dict[str, Any] = {
-            "type": JOB_FAILED_TYPE, "title": "Job failed", "detail": message,
+            "type": EXC_JOB_FAILED, "title": "Job failed", "detail": message,
         }
         if lines:
             details["traceback"] = lines
@@ -504,7 +499,7 @@ class _JobRun:
         return self._manager._report(self._job, progress, message)
 
     def is_dismissed(self) -> bool:
-        return self._job.status != RUNNING
+        return self._job.status != JobStatus.RUNNING
 
     def succeed(self, result: Any) -> None:
         self._manager._succeed(self._job, self.process, result)

@@ -34,6 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from procdeck.ogc.vocabulary import EXC_NO_SUCH_OUTPUT, MEDIA_JSON, REL_ITEM
 from procdeck.server.errors import ProblemError
 
 __all__ = [
@@ -47,7 +48,7 @@ __all__ = [
     "render_results",
 ]
 
-JSON = "application/json"
+JSON = MEDIA_JSON
 DEFAULT_RESPONSE = "raw"
 """The standard's default ``response`` (execute.yaml)."""
 
@@ -171,7 +172,7 @@ def raw_output(value: Any, output: Mapping[str, Any] | None) -> tuple[bytes, str
 
 
 def _link_header(href: str, output_id: str, media: str) -> str:
-    return f'<{href}>; rel="item"; type="{media}"; title="{output_id}"'
+    return f'<{href}>; rel="{REL_ITEM}"; type="{media}"; title="{output_id}"'
 
 
 def _multipart(parts: list[tuple[str, bytes | None, str, str]]) -> tuple[bytes, str]:
@@ -215,7 +216,7 @@ def render_results(
 
     if request.response == "document":
         document = {
-            name: {"href": url(name), "rel": "item", "type": media(name), "title": name}
+            name: {"href": url(name), "rel": REL_ITEM, "type": media(name), "title": name}
             if mode == "reference" else inline_value(outputs[name], media(name))
             for name, mode in chosen
         }
@@ -246,7 +247,7 @@ def one_output(outputs: Mapping[str, Any], descriptions: Mapping[str, Any],
         raise ProblemError(
             404, "No such output",
             f"Job {job_id} has no output {output_id!r}; it has {sorted(outputs)}",
-            type="http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/no-such-output",
+            type=EXC_NO_SUCH_OUTPUT,
         )
     body, kind = raw_output(outputs[output_id], descriptions.get(output_id))
     return RenderedResults(200, body, kind)

@@ -38,7 +38,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import param
-from pydantic import ValidationError
 
 from procdeck._util.backoff import backoff_delay
 from procdeck.client.config import mask_url
@@ -51,12 +50,13 @@ from procdeck.client.errors import (
 )
 from procdeck.gui.jobs.calls import call_client, is_async_client
 from procdeck.ogc.models import JobInfo, JobStatus, ProcessRequest
+from procdeck.ogc.requests import request_document
+from procdeck.ogc.vocabulary import CONF_JOB_LIST, REL_NEXT
 
-__all__ = ["JOB_LIST_CONFORMANCE", "JobDiff", "JobEvent", "JobPoller"]
+__all__ = ["JobDiff", "JobEvent", "JobPoller"]
 
 log = logging.getLogger(__name__)
 
-JOB_LIST_CONFORMANCE = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list"
 # Statuses a /jobs probe may answer with when the server has no job list at all.
 _NO_JOB_LIST_STATUSES = frozenset({404, 405, 501})
 # Asked for as page size so that one request brings every job; servers that refuse it
@@ -232,13 +232,17 @@ class JobPoller(param.Parameterized):
 
         With ``info`` (the status ``execute_process`` returned) the job is
         reported at once as new, before the next tick; the poller speeds up.
+        The request is kept as the standard body the client sent (see
+        :func:`procdeck.ogc.requests.request_document`, which raises
+        :class:`~procdeck.ogc.requests.RequestError` for an invalid one).
         """
+        document = request_document(request) if request is not None else None
         with self._state_lock:
             self._tracked[job_id] = next(self._seq)
             if process_id is not None:
                 self._process_of[job_id] = process_id
-            if request is not None:
-                self._requests[job_id] = _request_dict(request)
+            if document is not None:
+                self._requests[job_id] = document
         if info is not None:
             self._merge({job_id: info})
         self.wake()
@@ -349,7 +353,7 @@ class JobPoller(param.Parameterized):
             listing = yield from self._list_flow()
             if listing is not None:
                 self._set_mode("list")
-                complete = not any(link.rel == "next" for link in listing.links)
+                complete = not any(link.rel == REL_NEXT for link in listing.links)
                 return _Snapshot({job.jobID: job for job in listing.jobs}, complete)
         return (yield from self._tracked_flow())
 
@@ -376,7 +380,7 @@ class JobPoller(param.Parameterized):
         if self._conformance is None:
             declaration = yield _Ask("get_conformance")
             self._conformance = list(declaration.conformsTo)
-        return JOB_LIST_CONFORMANCE in self._conformance
+        return CONF_JOB_LIST in self._conformance
 
     def _tracked_flow(self) -> _Flow:
         fetched: dict[str, JobInfo] = {}
@@ -611,15 +615,6 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
 def _discard(items: list[Any], item: Any) -> None:
     if item in items:
         items.remove(item)
-
-
-def _request_dict(request: ProcessRequest | Mapping[str, Any]) -> dict[str, Any]:
-    if isinstance(request, ProcessRequest):
-        return request.to_dict()
-    try:
-        return ProcessRequest.model_validate(dict(request)).to_dict()
-    except ValidationError:
-        return dict(request)  # keep what was sent, even if it is not a standard request
 
 
 def _server_url(client: Any) -> str:

@@ -8,13 +8,14 @@ from typing import TYPE_CHECKING, Any
 from fastapi.responses import Response
 
 from procdeck.ogc.models import ApiError
+from procdeck.ogc.vocabulary import MEDIA_JSON
 from procdeck.server.errors import PROBLEM_JSON, ProblemError
 
 if TYPE_CHECKING:
     from procdeck.server.jobs import Job
     from procdeck.server.results import RenderedResults
 
-JSON = "application/json"
+JSON = MEDIA_JSON
 
 
 def json_response(

@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from procdeck.ogc.models import JobInfo, JobList
+from procdeck.ogc.vocabulary import JOB_STATES, REL_NEXT, REL_SELF, JobStatus
 from procdeck.server.errors import (
     JOB_DISMISSED,
     NO_SUCH_JOB,
@@ -22,10 +23,6 @@ from procdeck.server.errors import (
     ProblemError,
 )
 from procdeck.server.jobs import (
-    DISMISSED,
-    FAILED,
-    STATES,
-    SUCCESSFUL,
     Job,
     JobNotDismissable,
     format_time,
@@ -46,7 +43,7 @@ from procdeck.server.state import ServerState, StateDep, base_url, state_of
 
 router = APIRouter(tags=["Jobs"])
 
-_STATUS_VALUES = ["accepted", "running", "successful", "failed", "dismissed"]
+_STATUS_VALUES = [state.value for state in JOB_STATES]
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
 
@@ -149,16 +146,16 @@ async def get_jobs(
     # Exact values only (no blanks, no padding): what the document's enum says.
     statuses = [part for value in status for part in value.split(",")] if status else None
     if statuses:
-        unknown = sorted(set(statuses) - STATES)
+        unknown = sorted(set(statuses) - set(_STATUS_VALUES))
         if unknown:
             raise ProblemError(
                 400, "Invalid request",
-                f"Unknown status value(s) {str(unknown)[:300]}; use {sorted(STATES)}",
+                f"Unknown status value(s) {str(unknown)[:300]}; use {sorted(_STATUS_VALUES)}",
             )
     types = _split(type)
     base = base_url(request)
     query = request.url.query
-    links = [link(f"{base}/jobs" + (f"?{query}" if query else ""), "self", "get_jobs")]
+    links = [link(f"{base}/jobs" + (f"?{query}" if query else ""), REL_SELF, "get_jobs")]
     if types is not None and "process" not in types:
         page, next_after = [], None
     else:
@@ -171,7 +168,7 @@ async def get_jobs(
     if next_after is not None:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
         params.append(("after", f"job_{next_after}"))
-        links.append(link(f"{base}/jobs?{urlencode(params)}", "next", "next page"))
+        links.append(link(f"{base}/jobs?{urlencode(params)}", REL_NEXT, "next page"))
     body = '{"jobs":[' + ",".join(page) + '],"links":' + json.dumps(links) + "}"
     return json_response(body)
 
@@ -244,7 +241,7 @@ async def get_job_results(jobId: str, request: Request) -> Response:
     """
     state = state_of(request)
     job = job_or_404(state, jobId)
-    if job.status == SUCCESSFUL:
+    if job.status == JobStatus.SUCCESSFUL:
         return results_response(await _rendered(state, job, base_url(request)))
     raise _not_successful(job)
 
@@ -267,7 +264,7 @@ async def get_job_output(jobId: str, outputId: str, request: Request) -> Respons
     """One output's raw value: where outputs sent by reference point."""
     state = state_of(request)
     job = job_or_404(state, jobId)
-    if job.status != SUCCESSFUL:
+    if job.status != JobStatus.SUCCESSFUL:
         raise _not_successful(job)
     outputs, descriptions = await _outputs(state, job)
     return results_response(one_output(outputs, descriptions, outputId, job.id))
@@ -362,9 +359,9 @@ def _stored_subscriber(state: ServerState, job: Job) -> dict[str, str] | None:
 def _not_successful(job: Job) -> Exception:
     """The answer for the results of a job that is not successful (failed, dismissed, running)."""
     status = job.status
-    if status == FAILED:
+    if status == JobStatus.FAILED:
         return job_failed(job)
-    if status == DISMISSED:
+    if status == JobStatus.DISMISSED:
         return ProblemError(
             410, "Job dismissed", f"Job {job.id} was dismissed: it has no results",
             type=JOB_DISMISSED,

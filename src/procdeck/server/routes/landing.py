@@ -10,27 +10,28 @@ from fastapi.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from procdeck.ogc.models import ConformanceDeclaration, LandingPage
-from procdeck.server.callbacks import CALLBACK_CONFORMANCE
+from procdeck.ogc.vocabulary import (
+    DECLARED_CONFORMANCE,
+    MEDIA_HTML,
+    MEDIA_JSON,
+    REL_CONFORMANCE,
+    REL_JOB_LIST,
+    REL_PROCESSES,
+    REL_SELF,
+    REL_SERVICE,
+    REL_SERVICE_DESC,
+    REL_SERVICE_DOC,
+)
 from procdeck.server.openapi30 import OPENAPI_30_MEDIA_TYPE, OPENAPI_31_MEDIA_TYPE, OPENAPI_31_URL
 from procdeck.server.routes._responses import json_response, link
 from procdeck.server.state import StateDep, base_url
 
 router = APIRouter(tags=["Capabilities"])
 
-CONFORMANCE = [
-    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core",
-    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/ogc-process-description",
-    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/json",
-    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/oas30",
-    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/job-list",
-    "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/dismiss",
-    CALLBACK_CONFORMANCE,
-]
 _HTML_ROUTES = {"swagger_ui_html", "swagger_ui_redirect", "redoc_html"}
 _DOC_ROUTES = {*_HTML_ROUTES, "openapi"}
 # where outputs by reference point, and procdeck's callback log: not seed links
 _UNLISTED = {"get_job_output", "get_job_callbacks"}
-_OGC_REL = "http://www.opengis.net/def/rel/ogc/1.0/"
 
 
 def _flat_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:
@@ -51,7 +52,7 @@ def _landing_links(request: Request, base: str) -> list[dict[str, str]]:
     OpenAPI 3.0 ``service-desc`` comes first (/req/oas30/oas-definition-1),
     the 3.1 document second, as an alternative.
     """
-    links = [link(f"{base}/", "self", "get_capabilities")]
+    links = [link(f"{base}/", REL_SELF, "get_capabilities")]
     seen: set[tuple[str, str]] = set()
     for route in _flat_routes(request.app.routes):
         if not isinstance(route, Route):  # FastAPI's APIRoute is a Route too
@@ -64,18 +65,18 @@ def _landing_links(request: Request, base: str) -> list[dict[str, str]]:
         if key in seen:
             continue
         seen.add(key)
-        kind = "text/html" if route.name in _HTML_ROUTES else "application/json"
-        links.append(link(base + route.path, "service", route.name, kind))
+        kind = MEDIA_HTML if route.name in _HTML_ROUTES else MEDIA_JSON
+        links.append(link(base + route.path, REL_SERVICE, route.name, kind))
     openapi_url = request.app.openapi_url or "/openapi.json"
     links += [
-        link(base + openapi_url, "service-desc", "OpenAPI 3.0 definition",
+        link(base + openapi_url, REL_SERVICE_DESC, "OpenAPI 3.0 definition",
              OPENAPI_30_MEDIA_TYPE),
-        link(base + OPENAPI_31_URL, "service-desc", "OpenAPI 3.1 definition",
+        link(base + OPENAPI_31_URL, REL_SERVICE_DESC, "OpenAPI 3.1 definition",
              OPENAPI_31_MEDIA_TYPE),
-        link(f"{base}/docs", "service-doc", "API documentation", "text/html"),
-        link(f"{base}/conformance", _OGC_REL + "conformance", "Conformance classes"),
-        link(f"{base}/processes", _OGC_REL + "processes", "Processes"),
-        link(f"{base}/jobs", _OGC_REL + "job-list", "Jobs"),
+        link(f"{base}/docs", REL_SERVICE_DOC, "API documentation", MEDIA_HTML),
+        link(f"{base}/conformance", REL_CONFORMANCE, "Conformance classes"),
+        link(f"{base}/processes", REL_PROCESSES, "Processes"),
+        link(f"{base}/jobs", REL_JOB_LIST, "Jobs"),
     ]
     return links
 
@@ -111,4 +112,4 @@ async def get_capabilities(request: Request, state: StateDep) -> Response:
 )
 async def get_conformance() -> Response:
     """The conformance classes of OGC API - Processes this server implements."""
-    return json_response(json.dumps({"conformsTo": CONFORMANCE}))
+    return json_response(json.dumps({"conformsTo": list(DECLARED_CONFORMANCE)}))

@@ -10,6 +10,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from procdeck.ogc.models import JobInfo, ProcessDescription, ProcessList
+from procdeck.ogc.requests import ExecuteBody, RequestError, execute_document
+from procdeck.ogc.vocabulary import (
+    MEDIA_JSON,
+    PREFER_ASYNC,
+    PREFER_SYNC,
+    REL_MONITOR,
+    REL_NEXT,
+    REL_SELF,
+    JobStatus,
+)
 from procdeck.server.callbacks import parse_subscriber
 from procdeck.server.errors import (
     INVALID_INPUT,
@@ -18,7 +28,7 @@ from procdeck.server.errors import (
     ProblemError,
     problem_response,
 )
-from procdeck.server.jobs import DISMISSED, SUCCESSFUL, Job, JobManager
+from procdeck.server.jobs import Job, JobManager
 from procdeck.server.registry import MAX_PROBLEMS, InputProblem, RegisteredProcess
 from procdeck.server.results import ResultsRequest, render_results
 from procdeck.server.routes._responses import (
@@ -34,9 +44,6 @@ from procdeck.server.state import ServerState, StateDep, base_url, state_of
 from procdeck.server.store import JobStore, StoreWriteError
 
 router = APIRouter(tags=["Processes"])
-
-_REQUEST_MEMBERS = frozenset({"inputs", "outputs", "response", "subscriber", "mode"})
-
 
 def process_or_404(state: ServerState, process_id: str) -> RegisteredProcess:
     """The registered process, or a 404 ``no-such-process`` problem."""
@@ -84,7 +91,7 @@ async def get_processes(
         body = state.cache.get(key)
         if body is None:
             document = {
-                "links": [link(f"{base}/processes", "self", "get_processes")],
+                "links": [link(f"{base}/processes", REL_SELF, "get_processes")],
                 "processes": [process.summary for process in state.registry],
             }
             body = state.cache[key] = json.dumps(document).encode()
@@ -100,11 +107,11 @@ async def get_processes(
     end = len(processes) if limit is None else start + limit
     page = processes[start:end]
     query = request.url.query
-    links = [link(f"{base}/processes" + (f"?{query}" if query else ""), "self", "get_processes")]
+    links = [link(f"{base}/processes" + (f"?{query}" if query else ""), REL_SELF, "get_processes")]
     if end < len(processes) and page:
         params = [(k, v) for k, v in request.query_params.multi_items() if k != "after"]
         params.append(("after", page[-1].id))
-        links.append(link(f"{base}/processes?{urlencode(params)}", "next", "next page"))
+        links.append(link(f"{base}/processes?{urlencode(params)}", REL_NEXT, "next page"))
     return json_response(json.dumps(
         {"links": links, "processes": [process.summary for process in page]}).encode())
 
@@ -129,9 +136,13 @@ async def get_process(processID: str, state: StateDep) -> Response:
     return json_response(body)
 
 
-def _parse_request(body: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> dict[str, Any]:
+def _parse_request(body: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> ExecuteBody:
+    """The execute request in ``body``, checked by :func:`procdeck.ogc.requests.execute_document`.
+
+    That is also where the non-standard ``"mode": "async"`` of older clients is honoured.
+    """
     if not body.strip():
-        return {}
+        return execute_document(None)
     try:
         document = json.loads(body)
     except ValueError as exc:
@@ -141,20 +152,10 @@ def _parse_request(body: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> dict
             400, "Invalid request", f"The JSON body nests deeper than {max_depth} levels"
         ) from exc
     check_json_depth(document, max_depth)
-    if not isinstance(document, dict):
-        raise ProblemError(400, "Invalid request", "The execute request must be a JSON object")
-    unknown = document.keys() - _REQUEST_MEMBERS
-    if unknown:
-        raise ProblemError(
-            400, "Invalid request",
-            f"Unknown member(s) {_short(str(sorted(unknown)))} in the execute request; "
-            "inputs go under 'inputs'",
-        )
-    if not isinstance(document.get("inputs", {}), dict):
-        raise ProblemError(400, "Invalid request", "'inputs' must be an object")
-    if document.get("response", "raw") not in ("raw", "document"):
-        raise ProblemError(400, "Invalid request", "'response' must be 'raw' or 'document'")
-    return document
+    try:
+        return execute_document(document)
+    except RequestError as exc:
+        raise ProblemError(400, "Invalid request", str(exc)) from None
 
 
 _MESSAGE_LIMIT = 300
@@ -201,14 +202,14 @@ def _check_outputs(process: RegisteredProcess, outputs: Any) -> None:
             )
 
 
-def _wants_async(request: Request, document: dict[str, Any]) -> bool:
+def _wants_async(request: Request, execute: ExecuteBody) -> bool:
     prefer = request.headers.get("prefer", "")
-    return "respond-async" in prefer.lower() or document.get("mode") == "async"
+    return PREFER_ASYNC in prefer.lower() or execute.asks_async
 
 
 _EXECUTE_BODY = {
     "required": True,
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ProcessRequest"}}},
+    "content": {MEDIA_JSON: {"schema": {"$ref": "#/components/schemas/ProcessRequest"}}},
 }
 
 
@@ -248,12 +249,16 @@ async def execute_process(processID: str, request: Request) -> Response:
     A ``subscriber`` (callback URIs, conformance class ``callback``) is
     checked before the job is created too: only ``http``/``https`` URIs to
     the hosts the operator allowed (``procdeck serve --callback-host``).
+
+    For older clients the body may also say ``"mode": "async"`` (a member of
+    drafts of the standard), taken as ``Prefer: respond-async``.
     """
     state = state_of(request)  # no dependency resolution on this hot route
     process = process_or_404(state, processID)
     body = await request.body()
     settings = getattr(request.app.state, "security", None)  # absent in a bare router's app
-    document = _parse_request(body, settings.max_json_depth if settings else DEFAULT_MAX_JSON_DEPTH)
+    execute = _parse_request(body, settings.max_json_depth if settings else DEFAULT_MAX_JSON_DEPTH)
+    document = execute.document
     kwargs, problems = process.prepare(document.get("inputs") or {})
     if problems:
         raise _invalid_inputs(problems)
@@ -265,14 +270,14 @@ async def execute_process(processID: str, request: Request) -> Response:
                          subscription)
     await durable(manager.store, job.id)  # acknowledged means saved: nothing lost to a crash
     location = f"{base}/jobs/{job.id}"
-    wants_async = _wants_async(request, document)
+    wants_async = _wants_async(request, execute)
     if process.allows_sync and (not wants_async or not process.allows_async):
         # a client that asked for it (OWSLib sends ``respond-sync``) hears it was applied
-        applied = "respond-sync" in request.headers.get("prefer", "").lower()
+        applied = PREFER_SYNC in request.headers.get("prefer", "").lower()
         return await _respond_sync(manager, job, document, location, applied)
     headers = {"Location": location}
     if wants_async:
-        headers["Preference-Applied"] = "respond-async"
+        headers["Preference-Applied"] = PREFER_ASYNC
     return json_response(manager.status_json(job), 201, headers)
 
 
@@ -303,16 +308,16 @@ async def _respond_sync(
     """
     await manager.wait(job)
     await durable(manager.store, job.id)
-    headers = {"Location": location, "Link": f'<{location}>; rel="monitor"'}
+    headers = {"Location": location, "Link": f'<{location}>; rel="{REL_MONITOR}"'}
     if applied:
-        headers["Preference-Applied"] = "respond-sync"
-    if job.status == SUCCESSFUL:
+        headers["Preference-Applied"] = PREFER_SYNC
+    if job.status == JobStatus.SUCCESSFUL:
         process = manager.registry.get(job.process_id)
         rendered = render_results(manager.results(job) or {},
                                   process.output_descriptions if process else {},
                                   ResultsRequest.of(document), location)
         return results_response(rendered, headers)
-    if job.status == DISMISSED:
+    if job.status == JobStatus.DISMISSED:
         return problem_response(
             410, "Job dismissed", f"Job {job.id} was dismissed before it finished",
             type=JOB_DISMISSED, headers=headers, jobID=job.id,
