@@ -1,4 +1,5 @@
-"""Helpers shared by the routers: JSON responses and OpenAPI response documentation."""
+"""Helpers shared by the routers: JSON responses, OpenAPI response documentation, and
+waiting until a job change is saved."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from fastapi.responses import Response
 from procdeck.ogc.models import ApiError
 from procdeck.ogc.vocabulary import MEDIA_JSON
 from procdeck.server.errors import PROBLEM_JSON, ProblemError
+from procdeck.server.store import StoreWriteError
 
 if TYPE_CHECKING:
     from procdeck.server.jobs import Job
     from procdeck.server.results import RenderedResults
+    from procdeck.server.store import JobStore
 
 JSON = MEDIA_JSON
 
@@ -105,3 +108,14 @@ def document_problems(schema: dict[str, Any], *, token_required: bool,
             "type": "http", "scheme": "bearer",
             "description": "The token of `procdeck serve --token-file`",
         }
+
+
+async def durable(store: JobStore, job_id: str) -> None:
+    """Wait until the job's latest change is committed; 503 when the store failed."""
+    try:
+        await store.committed()
+    except StoreWriteError as exc:
+        raise ProblemError(
+            503, "Job store unavailable", f"Job {job_id} could not be saved: {exc}",
+            jobID=job_id,
+        ) from exc

@@ -32,13 +32,13 @@ from procdeck.server.results import RenderedResults, ResultsRequest, one_output,
 from procdeck.server.routes._responses import (
     JSON,
     RESULTS_RESPONSES,
+    durable,
     job_failed,
     json_response,
     link,
     problem,
     results_response,
 )
-from procdeck.server.routes.processes import durable
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
 
 router = APIRouter(tags=["Jobs"])

@@ -33,6 +33,7 @@ from procdeck.server.registry import MAX_PROBLEMS, InputProblem, RegisteredProce
 from procdeck.server.results import ResultsRequest, render_results
 from procdeck.server.routes._responses import (
     RESULTS_RESPONSES,
+    durable,
     job_failed,
     json_response,
     link,
@@ -41,7 +42,6 @@ from procdeck.server.routes._responses import (
 )
 from procdeck.server.security import DEFAULT_MAX_JSON_DEPTH, check_json_depth
 from procdeck.server.state import ServerState, StateDep, base_url, state_of
-from procdeck.server.store import JobStore, StoreWriteError
 
 router = APIRouter(tags=["Processes"])
 
@@ -279,17 +279,6 @@ async def execute_process(processID: str, request: Request) -> Response:
     if wants_async:
         headers["Preference-Applied"] = PREFER_ASYNC
     return json_response(manager.status_json(job), 201, headers)
-
-
-async def durable(store: JobStore, job_id: str) -> None:
-    """Wait until the job's latest change is committed; 503 when the store failed."""
-    try:
-        await store.committed()
-    except StoreWriteError as exc:
-        raise ProblemError(
-            503, "Job store unavailable", f"Job {job_id} could not be saved: {exc}",
-            jobID=job_id,
-        ) from exc
 
 
 async def _respond_sync(
