@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import panel as pn
+from panel.io import hold
 
 from procdeck.forms import ArrayField, ChoiceField, Field, MapField, ObjectField
 from procdeck.gui.forms.registry import WidgetFactory
@@ -262,17 +263,29 @@ class ChoiceFactory(WidgetFactory):
         holder = pn.Column(margin=0, sizing_mode="stretch_width")
         views: dict[int, pn.Column] = {}
 
-        def show(*_: Any) -> None:
-            index = field.branch
-            if picker.value != labels[index]:
-                picker.value = labels[index]
+        def place(index: int) -> None:
             view = views.get(index)
             if view is None:
                 view = renderer.column([field.branch_field(index)])
                 views[index] = view
-            holder.objects = [view]
+            if holder.objects != [view]:
+                holder.objects = [view]
 
-        picker.param.watch(lambda e: setattr(field, "branch", labels.index(e.new)), "value")
+        def show(*_: Any) -> None:
+            index = field.branch
+            if picker.value != labels[index]:
+                picker.value = labels[index]
+            place(index)
+
+        def pick(event: Any) -> None:
+            # the chosen variant's inputs first, then the value: by the time the page shows
+            # the new request, the inputs it belongs to are in place (one batch of changes)
+            index = labels.index(event.new)
+            with hold():
+                place(index)
+                field.branch = index
+
+        picker.param.watch(pick, "value")
         field.param.watch(show, "branch")
         show()
         return pn.Column(picker, holder, margin=0, sizing_mode="stretch_width")
