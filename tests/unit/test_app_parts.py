@@ -13,13 +13,13 @@ from procdeck.gui.browser import ProcessCatalog, matches_query
 from procdeck.gui.connection import (
     Backoff,
     ConnectionMonitor,
-    call_client,
     describe_error,
     is_connection_error,
 )
 from procdeck.gui.markdown import render_markdown, safe_href
 from procdeck.gui.process_info import process_header_html, process_io_html, schema_summary
 from procdeck.gui.request_panel import RequestOptions, output_formats
+from procdeck.gui.runtime import call_client
 from procdeck.models import ApiError, ProcessDescription, ProcessSummary, Schema
 
 DATA = Path(__file__).resolve().parents[1] / "data"

@@ -223,23 +223,10 @@ class ModeClient(Client):
         return super().execute_process(process_id, request, mode)
 
 
-class AsyncOnlyClient(Client):
-    """A client whose ``execute_process`` cannot ask for a mode (like other OGC clients)."""
-
-    def execute_process(self, process_id: str, request: Any = None) -> Any:  # type: ignore[override]
-        return super().execute_process(process_id, request)
-
-
-async def test_execution_mode_is_offered_only_when_client_and_process_allow_both(
+async def test_execution_mode_is_offered_when_the_process_allows_both(
         live_server: str, client: Client) -> None:
     both = client.get_process("sleep_a_while").model_copy(
         update={"jobControlOptions": ["sync-execute", "async-execute", "dismiss"]})
-    with AsyncOnlyClient(server_url=live_server) as async_only:
-        plain = AppState(async_only)
-        plain.descriptions[both.id] = both
-        await plain.select(both.id)
-        assert not plain.request_options.mode_choice  # this client cannot ask for sync
-
     real = AppState(client)
     real.descriptions[both.id] = both
     await real.select(both.id)

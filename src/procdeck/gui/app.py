@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import panel as pn
 import param
 
+from procdeck.client.kinds import AnyClient
 from procdeck.gui.app_state import AppState, RequestLoadError
 from procdeck.gui.browser import ProcessBrowser
 from procdeck.gui.connection import ConnectionStatus
@@ -60,7 +61,7 @@ class App(pn.viewable.Viewer):
     theme = param.Selector(default=None, objects=[None, LIGHT, DARK])
     notebook = param.Boolean(default=False)
 
-    def __init__(self, client: Any, *, server_url: str | None = None, **params: Any) -> None:
+    def __init__(self, client: AnyClient, *, server_url: str | None = None, **params: Any) -> None:
         super().__init__(**params)
         if self.theme is None:
             self.theme = _current_theme()
@@ -461,7 +462,7 @@ class _JobsArea:
     filters and the details are there at once); polling starts with the session.
     """
 
-    def __init__(self, client: Any, app: App, *, lazy: bool = False) -> None:
+    def __init__(self, client: AnyClient, app: App, *, lazy: bool = False) -> None:
         from procdeck.gui import jobs
 
         self.app = app

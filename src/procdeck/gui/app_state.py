@@ -3,7 +3,7 @@
 No widgets here: :class:`AppState` is driven by :class:`procdeck.gui.app.App`
 and by tests directly (``await state.start()``, ``await state.select(id)``,
 ``await state.execute()``). Every client call runs off the event loop (see
-:func:`procdeck.gui.connection.call_client`) and reports to the
+:func:`procdeck.gui.runtime.call_client`) and reports to the
 :class:`~procdeck.gui.connection.ConnectionMonitor`.
 
 Drafts: each process keeps its own :class:`procdeck.forms.InputForm` and
@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
-import inspect
 import json
 import time
 from collections.abc import Callable
@@ -27,17 +26,18 @@ from typing import TYPE_CHECKING, Any
 import param
 
 from procdeck.client.errors import ClientError
+from procdeck.client.kinds import AnyClient
 from procdeck.gui.browser import ProcessCatalog
 from procdeck.gui.connection import (
     Backoff,
     ConnectionMonitor,
     ConnectionStatus,
-    call_client,
     describe_error,
     is_connection_error,
     offline_reason,
 )
 from procdeck.gui.request_panel import SYNC, RequestOptions
+from procdeck.gui.runtime import call_client
 from procdeck.ogc.models import JobInfo, ProcessDescription, ProcessRequest
 
 if TYPE_CHECKING:
@@ -83,11 +83,11 @@ class AppState(param.Parameterized):
     problem = param.ClassSelector(class_=Problem, default=None, allow_None=True,
                                   doc="The latest problem to show (set anew each time)")
 
-    def __init__(self, client: Any, *, server_url: str | None = None, **params: Any) -> None:
+    def __init__(self, client: AnyClient, *, server_url: str | None = None, **params: Any) -> None:
         super().__init__(**params)
         self.client = client
         self.catalog = ProcessCatalog()
-        url = server_url or _server_url_of(client)
+        url = server_url or client.server_url
         self.connection = ConnectionMonitor(self._probe, server_url=url)
         self.connection.on_recover(self._after_recovery)
         self.connection.param.watch(self._update_blockers, "status")
@@ -245,7 +245,7 @@ class AppState(param.Parameterized):
         if description.id in self.forms:
             return
         form = InputForm(description)
-        options = RequestOptions(description, can_choose_mode=self._client_takes_mode())
+        options = RequestOptions(description)
         handed_over = self._pending_drafts.pop(description.id, None)
         if handed_over is not None:
             _apply_draft(form, options, handed_over)
@@ -254,16 +254,6 @@ class AppState(param.Parameterized):
         watched = [name for name in ("value", "errors", "is_valid") if name in form.param]
         form.param.watch(self._on_draft_change, watched)
         options.param.watch(self._on_draft_change, "changed")
-
-    def _client_takes_mode(self) -> bool:
-        # A client whose execute_process takes ``mode`` can ask for sync execution;
-        # procdeck's own client always asks for async (and keeps sync results if a
-        # server runs a job synchronously anyway), so the choice is only offered then.
-        try:
-            parameters = inspect.signature(self.client.execute_process).parameters
-        except (TypeError, ValueError):
-            return False
-        return "mode" in parameters
 
     @property
     def form(self) -> InputForm | None:
@@ -470,9 +460,3 @@ def _apply_draft(form: InputForm, options: RequestOptions, draft: dict[str, Any]
         field.branch = chosen["branch"]
         if chosen.get("value") is not MISSING:
             field.branch_field().value = copy.deepcopy(chosen["value"])
-
-
-def _server_url_of(client: Any) -> str:
-    config = getattr(client, "config", None)
-    url = getattr(config, "server_url", None) or getattr(client, "server_url", None)
-    return str(url or "")

@@ -7,18 +7,15 @@ seconds while online, with exponential backoff while offline. When a probe
 succeeds after a failure, the ``on_recover`` callbacks run (the app reloads
 what it could not load).
 
-Client calls never run on the event loop thread: :func:`call_client` awaits an
-async client's coroutine, or runs a sync client's method in a worker thread.
+Client calls never run on the event loop thread (see
+:func:`procdeck.gui.runtime.call_client`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import inspect
 import time
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import param
@@ -31,7 +28,6 @@ __all__ = [
     "Backoff",
     "ConnectionMonitor",
     "ConnectionStatus",
-    "call_client",
     "describe_error",
     "is_connection_error",
     "offline_reason",
@@ -48,28 +44,6 @@ class ConnectionStatus:
     CONNECTING = "connecting"
     ONLINE = "online"
     OFFLINE = "offline"
-
-
-# Blocking client calls of every session run here, not in the loop's small default pool:
-# a slow server then cannot starve other work that uses the default pool.
-_CLIENT_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="procdeck-client")
-
-
-async def call_client(func: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call a client method without blocking the event loop.
-
-    Coroutine functions (``AsyncClient``) are awaited; plain functions
-    (``Client``) run in a thread pool for client calls.
-    """
-    if inspect.iscoroutinefunction(func):
-        return await func(*args, **kwargs)
-    loop = asyncio.get_running_loop()
-    result = await loop.run_in_executor(
-        _CLIENT_THREADS, functools.partial(func, *args, **kwargs)
-    )
-    if inspect.isawaitable(result):  # a sync-looking wrapper around an async call
-        return await result
-    return result
 
 
 def is_connection_error(error: BaseException) -> bool:

@@ -13,13 +13,14 @@ from typing import Any
 import panel as pn
 import param
 
+from procdeck.client.kinds import AnyClient
 from procdeck.gui.frontend import FrontendDisplay, notebook_mode, repr_mimebundle, stop_when_closed
 from procdeck.ogc.models import ProcessDescription
 
 __all__ = ["NotebookForm", "show_app", "show_form", "show_jobs"]
 
 
-def show_app(client: Any, **params: Any) -> Any:
+def show_app(client: AnyClient, **params: Any) -> Any:
     """The whole app (processes, form, jobs) for ``client``, laid out for a notebook cell."""
     from procdeck.forms.validation import warm_up
     from procdeck.gui.app import App
@@ -29,7 +30,7 @@ def show_app(client: Any, **params: Any) -> Any:
     return App(client, notebook=True, **params)
 
 
-def show_jobs(client: Any) -> Any:
+def show_jobs(client: AnyClient) -> Any:
     """The live job table of ``client``'s server, polling while it is displayed."""
     from procdeck.gui.jobs import JobPoller, JobTable
 
@@ -95,7 +96,7 @@ class NotebookForm(FrontendDisplay, pn.viewable.Viewer):
         return self.view
 
 
-def show_form(client: Any, process: str | ProcessDescription) -> NotebookForm:
+def show_form(client: AnyClient, process: str | ProcessDescription) -> NotebookForm:
     """The input form of ``process`` (an id, or a description already fetched).
 
     With an :class:`~procdeck.AsyncClient`, fetch the description first

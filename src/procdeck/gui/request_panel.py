@@ -71,9 +71,7 @@ class RequestOptions(param.Parameterized):
     mode = param.Selector(default=ASYNC, objects=[ASYNC, SYNC], doc="Execution mode")
     changed = param.Event(doc="Fires when any choice changes")
 
-    def __init__(self, description: ProcessDescription, *, can_choose_mode: bool = True,
-                 **params: Any) -> None:
-        """``can_choose_mode``: whether the client can ask for synchronous execution."""
+    def __init__(self, description: ProcessDescription, **params: Any) -> None:
         super().__init__(**params)
         self.description = description
         offered = description.outputTransmission or []
@@ -81,9 +79,7 @@ class RequestOptions(param.Parameterized):
         # a choice only when the process offers both ways of returning outputs
         self.transmissions: list[str] = ["value", "reference"] if both else []
         controls = description.jobControlOptions or []
-        self.mode_choice = (
-            can_choose_mode and "sync-execute" in controls and "async-execute" in controls
-        )
+        self.mode_choice = "sync-execute" in controls and "async-execute" in controls
         if "async-execute" not in controls and "sync-execute" in controls:
             self.mode = SYNC
         self.outputs: dict[str, OutputChoice] = {}

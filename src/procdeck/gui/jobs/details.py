@@ -19,11 +19,12 @@ import param
 from panel.viewable import Viewer
 
 from procdeck.client.errors import ClientError
-from procdeck.gui.jobs.calls import call_client, spawn
+from procdeck.client.kinds import AnyClient
 from procdeck.gui.jobs.poller import JobDiff, JobPoller
 from procdeck.gui.jobs.rows import duration_seconds, format_duration, status_badge, to_datetime
 from procdeck.gui.jobs.session import document_dispatcher, on_session_end
 from procdeck.gui.jobs.styles import CARD_CSS
+from procdeck.gui.runtime import call_client, spawn
 from procdeck.ogc.models import JobInfo, JobStatus
 
 __all__ = ["ErrorView", "JobDetailsView"]
@@ -49,7 +50,9 @@ class ErrorView(Viewer):
     detail = param.String(default=None, allow_None=True, doc="RFC 7807 detail the server sent.")
     traceback = param.String(default=None, allow_None=True, doc="The server's traceback, if sent.")
 
-    def __init__(self, client: Any, job: JobInfo, *, load: bool = True, **params: Any) -> None:
+    def __init__(
+        self, client: AnyClient, job: JobInfo, *, load: bool = True, **params: Any
+    ) -> None:
         super().__init__(**params)
         self.client = client
         self.job = job
@@ -65,7 +68,7 @@ class ErrorView(Viewer):
     async def load(self) -> None:
         """Ask the server for the results: a failed job answers with its error document."""
         try:
-            await call_client(self.client, "get_job_results", self.job.jobID)
+            await call_client(self.client.get_job_results, self.job.jobID)
         except ClientError as exc:
             values = {"title": exc.title, "detail": exc.detail or exc.message,
                       "traceback": exc.traceback}
@@ -106,7 +109,7 @@ class JobDetailsView(Viewer):
 
     job_id = param.String(default=None, allow_None=True, doc="The job to show (None: nothing).")
 
-    def __init__(self, client: Any, poller: JobPoller, **params: Any) -> None:
+    def __init__(self, client: AnyClient, poller: JobPoller, **params: Any) -> None:
         super().__init__(**params)
         self.client = client
         self.poller = poller

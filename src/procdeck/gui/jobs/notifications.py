@@ -19,11 +19,11 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from procdeck.gui.jobs.calls import spawn
 from procdeck.gui.jobs.poller import JobEvent, JobPoller
 from procdeck.gui.jobs.rows import status_badge
 from procdeck.gui.jobs.session import document_dispatcher, on_session_end
 from procdeck.gui.jobs.styles import CARD_CSS
+from procdeck.gui.runtime import spawn
 from procdeck.ogc.models import JobStatus
 
 __all__ = ["JobNotifications"]

@@ -16,7 +16,7 @@ the new rows and drop the gone ones instead of redrawing.
 - Threading: the loop is an asyncio task on the event loop running when
   :meth:`JobPoller.start` is called (a Panel server's loop, a Jupyter kernel's
   loop), or on a private thread when none runs. Client calls never block that
-  loop (see :func:`~procdeck.gui.jobs.calls.call_client`). Subscribers are called
+  loop (see :func:`~procdeck.gui.runtime.call_client`). Subscribers are called
   on the loop's thread, outside any Bokeh document lock: views must schedule
   their model changes on their document (see :mod:`procdeck.gui.jobs.session`).
   Errors never end the loop; they are shown in :attr:`JobPoller.error` and the
@@ -48,7 +48,8 @@ from procdeck.client.errors import (
     NotFoundError,
     RequestTimeoutError,
 )
-from procdeck.gui.jobs.calls import call_client, is_async_client
+from procdeck.client.kinds import AnyClient
+from procdeck.gui.runtime import call_client, is_async_client
 from procdeck.ogc.models import JobInfo, JobStatus, ProcessRequest
 from procdeck.ogc.requests import request_document
 from procdeck.ogc.vocabulary import CONF_JOB_LIST, REL_NEXT
@@ -172,7 +173,7 @@ class JobPoller(param.Parameterized):
 
     def __init__(
         self,
-        client: Any,
+        client: AnyClient,
         *,
         fast_interval: float = 0.5,
         slow_interval: float = 5.0,
@@ -317,7 +318,8 @@ class JobPoller(param.Parameterized):
                 ask = flow.throw(failure) if failure is not None else flow.send(reply)
                 reply, failure = None, None
                 try:
-                    reply = await call_client(self.client, ask.method, *ask.args, **ask.kwargs)
+                    method = getattr(self.client, ask.method)
+                    reply = await call_client(method, *ask.args, **ask.kwargs)
                 except ClientError as exc:
                     failure = exc
         except StopIteration as stop:
@@ -331,7 +333,7 @@ class JobPoller(param.Parameterized):
 
         Raises the client's :class:`~procdeck.client.errors.ClientError` on failure.
         """
-        info = await call_client(self.client, "dismiss_job", job_id)
+        info = await call_client(self.client.dismiss_job, job_id)
         if job_id in self._known:
             self._merge({job_id: info})
         self.wake()
@@ -339,7 +341,7 @@ class JobPoller(param.Parameterized):
 
     async def load_process_titles(self) -> dict[str, str]:
         """Fetch the process list once to show titles next to process ids."""
-        listing = await call_client(self.client, "get_processes")
+        listing = await call_client(self.client.get_processes)
         titles = {p.id: p.title for p in listing.processes if p.title}
         with param.edit_constant(self):
             self.process_titles = titles
@@ -617,5 +619,5 @@ def _discard(items: list[Any], item: Any) -> None:
         items.remove(item)
 
 
-def _server_url(client: Any) -> str:
-    return mask_url(str(getattr(client, "server_url", "the server")))  # for the log
+def _server_url(client: AnyClient) -> str:
+    return mask_url(client.server_url)  # for the log

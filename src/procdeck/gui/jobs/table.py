@@ -22,7 +22,6 @@ import param
 from panel.viewable import Viewer
 
 from procdeck.client.errors import ClientError
-from procdeck.gui.jobs.calls import spawn
 from procdeck.gui.jobs.details import JobDetailsView
 from procdeck.gui.jobs.notifications import JobNotifications
 from procdeck.gui.jobs.poller import JobDiff, JobPoller
@@ -39,6 +38,7 @@ from procdeck.gui.jobs.rows import (
 )
 from procdeck.gui.jobs.session import document_dispatcher, on_session_end, pause_when_hidden
 from procdeck.gui.jobs.styles import CARD_CSS, TABLE_CSS
+from procdeck.gui.runtime import spawn
 from procdeck.ogc.models import JobInfo, JobStatus
 
 __all__ = ["ALL", "JobTable"]

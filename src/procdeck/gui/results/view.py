@@ -4,7 +4,7 @@ Each card shows the output id, its kind and media type, the viewer (the same
 escaped markup as the notebook display; a paginated table for records and
 arrays; xarray's summary for a Zarr/NetCDF link, opened in a worker thread), the
 Python line that fetches it, and a JSON download. Results are fetched without
-blocking the page (see :func:`~procdeck.gui.jobs.calls.call_client`).
+blocking the page (see :func:`~procdeck.gui.runtime.call_client`).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import param
 from panel.viewable import Viewer
 
 from procdeck.client.errors import ClientError
-from procdeck.gui.jobs.calls import call_client, spawn
+from procdeck.client.kinds import AnyClient
 from procdeck.gui.jobs.session import document_dispatcher
 from procdeck.gui.results.dataset import DatasetUnavailableError, dataset_summary
 from procdeck.gui.results.html import (
@@ -34,6 +34,7 @@ from procdeck.gui.results.html import (
     table_columns,
 )
 from procdeck.gui.results.kinds import ResultItem, classify_results
+from procdeck.gui.runtime import call_client, spawn
 
 __all__ = ["ResultView"]
 
@@ -76,7 +77,7 @@ class ResultView(Viewer):
 
     def __init__(
         self,
-        client: Any,
+        client: AnyClient,
         job_id: str,
         *,
         results: Mapping[str, Any] | None = None,
@@ -106,7 +107,7 @@ class ResultView(Viewer):
     async def load(self) -> None:
         """Fetch the results (and open dataset links in a worker thread); show them."""
         try:
-            results = await call_client(self.client, "get_job_results", self.job_id)
+            results = await call_client(self.client.get_job_results, self.job_id)
         except ClientError as exc:
             self._dispatch(partial(self._show_error, exc))
             return
