@@ -14,7 +14,7 @@ seconds, so sorting the cells as strings sorts them chronologically.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from html import escape
 from typing import Any
@@ -198,12 +198,3 @@ def job_row(
         "process_id": process or "",
         "search_text": " ".join((job_id, label, str(status), message)).lower(),
     }
-
-
-def job_rows(
-    jobs: Iterable[JobInfo],
-    now: datetime,
-    **kwargs: Any,
-) -> dict[str, dict[str, Any]]:
-    """Rows of several jobs, by job id."""
-    return {info.jobID: job_row(info, now, **kwargs) for info in jobs}
