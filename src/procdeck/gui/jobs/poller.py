@@ -94,6 +94,9 @@ class JobPoller(param.Parameterized):
     >>> poller = JobPoller(client)          # doctest: +SKIP
     >>> diff = poller.tick()                # one GET /jobs   # doctest: +SKIP
     >>> poller.start()                      # keep polling in the background  # doctest: +SKIP
+
+    :attr:`feed` is the :class:`~procdeck.client.JobFeed` each tick hands to
+    ``client.poll_jobs``; :attr:`mode` and :attr:`page_limit` mirror it.
     """
 
     jobs = param.Dict(default={}, constant=True, doc="""
@@ -113,7 +116,7 @@ class JobPoller(param.Parameterized):
 
     mode = param.Selector(default="list", objects=["list", "tracked"], constant=True, doc="""
         'list': one GET /jobs per tick. 'tracked': the server serves no /jobs, so the
-        jobs this session started are followed one by one.""")
+        jobs this session started are followed one by one (mirrors feed.mode).""")
 
     interval = param.Number(default=0.0, bounds=(0, None), constant=True, doc="""
         Seconds until the next tick (fast, slow or backed off).""")
@@ -161,8 +164,8 @@ class JobPoller(param.Parameterized):
         self._process_of: dict[str, str] = {}
         self._announced: set[str] = set()
         self._failures = 0
-        # What the client learns about the server across ticks (mode, page size, conformance).
         self.feed = JobFeed(self.page_limit)
+        """What the client learns about the server across ticks (mode, page size, conformance)."""
         self._diff_subscribers: list[DiffCallback] = []
         self._event_subscribers: list[EventCallback] = []
         self._titles_loaded = False
