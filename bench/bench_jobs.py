@@ -103,13 +103,13 @@ def bench(total: int, ticks: int, gap: float) -> dict[str, list[float]]:
             table = JobTable(poller)
             pn.panel(table).get_root(Document())  # real Bokeh models receive the patches
             phases: dict[str, float] = {}
-            original_get_jobs = client.get_jobs
+            original_poll_jobs = client.poll_jobs
             original_apply = table.apply_diff
 
-            def timed_get_jobs(**kwargs):
+            def timed_poll_jobs(feed):
                 start = time.perf_counter()
                 try:
-                    return original_get_jobs(**kwargs)
+                    return original_poll_jobs(feed)
                 finally:
                     phases["fetch"] = time.perf_counter() - start
 
@@ -120,7 +120,7 @@ def bench(total: int, ticks: int, gap: float) -> dict[str, list[float]]:
                 finally:
                     phases["patch"] = time.perf_counter() - start
 
-            client.get_jobs = timed_get_jobs  # type: ignore[method-assign]
+            client.poll_jobs = timed_poll_jobs  # type: ignore[method-assign]
             table.apply_diff = timed_apply  # type: ignore[method-assign]
             first = poller.tick()
             assert len(first.new) == total, f"expected {total} new jobs, got {len(first.new)}"

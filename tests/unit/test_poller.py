@@ -256,20 +256,20 @@ def test_job_tracked_during_a_tick_is_kept(client: Client) -> None:
     poller = JobPoller(client)
     poller.tick()
     started: list[str] = []
-    original = client.get_jobs
+    original = client.poll_jobs
 
-    def get_jobs_then_execute(**kwargs):
-        listing = original(**kwargs)  # the server answered before the job existed
+    def poll_jobs_then_execute(feed):
+        snapshot = original(feed)  # the server answered before the job existed
         job = client.execute_process("primes_between", {})
         poller.track(job.jobID, info=job)
         started.append(job.jobID)
-        return listing
+        return snapshot
 
-    client.get_jobs = get_jobs_then_execute  # type: ignore[method-assign]
+    client.poll_jobs = poll_jobs_then_execute  # type: ignore[method-assign]
     try:
         diff = poller.tick()
     finally:
-        del client.get_jobs
+        del client.poll_jobs
     assert started and started[0] in poller.jobs
     assert started[0] not in diff.gone
     client.wait_for_job(started[0], timeout=20)
@@ -288,17 +288,17 @@ def test_a_bug_in_a_tick_or_a_view_does_not_end_the_loop(client: Client) -> None
     finished_job(client)
     poller = JobPoller(client, fast_interval=0.05, slow_interval=0.05, max_backoff=0.1)
     broken = {"tick": True}
-    original = client.get_jobs
+    original = client.poll_jobs
 
-    def get_jobs(**kwargs):
+    def poll_jobs(feed):
         if broken["tick"]:
             raise ValueError("boom")
-        return original(**kwargs)
+        return original(feed)
 
     def broken_view(diff: JobDiff) -> None:
         raise RuntimeError("a view failed")
 
-    client.get_jobs = get_jobs  # type: ignore[method-assign]
+    client.poll_jobs = poll_jobs  # type: ignore[method-assign]
     poller.subscribe(broken_view)
     seen: list[JobDiff] = []
     poller.subscribe(seen.append)
@@ -312,4 +312,4 @@ def test_a_bug_in_a_tick_or_a_view_does_not_end_the_loop(client: Client) -> None
         assert len(seen[0].new) == 1
     finally:
         poller.stop()
-        del client.get_jobs
+        del client.poll_jobs

@@ -10,6 +10,7 @@ job (``--timeout``), 1 internal error. Tracebacks only with ``--debug`` or
 
 from __future__ import annotations
 
+import itertools
 import json
 import traceback
 from collections.abc import Iterator, Sequence
@@ -228,11 +229,11 @@ def processes(
 ) -> None:
     """List the processes a server offers."""
     with reporting(debug), open_client(server_url) as client:
-        listing = client.get_processes()
         if as_json:
-            _print_json(listing.to_dict())
+            _print_json(client.get_processes().to_dict())
             return
-        rows = [[p.id, p.title, p.version, p.description] for p in listing.processes]
+        # The table's columns fit the widest cell, so it is printed once every page is read.
+        rows = [[p.id, p.title, p.version, p.description] for p in client.iter_processes()]
         typer.echo(format_table(["id", "title", "version", "description"], rows))
 
 
@@ -336,10 +337,12 @@ def jobs(
 ) -> None:
     """List jobs."""
     with reporting(debug), open_client(server_url) as client:
-        listing = client.get_jobs(process_id=process_ids, status=status, limit=limit)
         if as_json:
+            listing = client.get_jobs(process_id=process_ids, status=status, limit=limit)
             _print_json(listing.to_dict())
             return
+        # Pages are read only until ``limit`` jobs are in (each page asked for ``limit``).
+        listed = client.iter_jobs(process_id=process_ids, status=status, page_size=limit)
         rows = [
             [
                 j.jobID,
@@ -349,7 +352,7 @@ def jobs(
                 j.created,
                 j.message,
             ]
-            for j in listing.jobs
+            for j in itertools.islice(listed, limit)
         ]
         typer.echo(
             format_table(["job", "process", "status", "progress", "created", "message"], rows)

@@ -1,8 +1,9 @@
 """procdeck's client core: :class:`Client`, :class:`AsyncClient`, configuration and errors.
 
 Both clients have the same methods (``get_capabilities``, ``get_processes``,
-``execute_process``, ``get_jobs``, ``wait_for_job``, ``run_process``, ...);
-the async one's are coroutines. Requests are built and answers interpreted in
+``execute_process``, ``get_jobs``, ``iter_jobs``, ``poll_jobs``, ``wait_for_job``,
+``run_process``, ...); the async one's are coroutines (its ``iter_*`` methods async
+generators). Requests are built and answers interpreted in
 one shared core, so the two behave identically.
 """
 
@@ -27,6 +28,7 @@ from procdeck.client.errors import (
     ServerError,
     WaitTimeoutError,
 )
+from procdeck.client.feed import JobFeed, JobSnapshot
 
 __all__ = [
     "AsyncClient",
@@ -42,6 +44,8 @@ __all__ = [
     "InvalidRequestError",
     "InvalidResponseError",
     "JobFailedError",
+    "JobFeed",
+    "JobSnapshot",
     "NoSuchJobError",
     "NoSuchProcessError",
     "NotFoundError",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -16,14 +16,17 @@ from procdeck.client._core import (
     DEFAULT_POLL_INTERVAL,
     DateTimeFilter,
     ExecutionMode,
+    JobQuery,
     RequestLike,
     Strings,
     SubscriberLike,
 )
+from procdeck.client._polling import poll_jobs
 from procdeck.client._protocol import Call, Flow, Sleep
 from procdeck.client._responses import transport_error, where
 from procdeck.client.config import ClientConfig
 from procdeck.client.errors import ClientError
+from procdeck.client.feed import JobFeed, JobSnapshot
 from procdeck.ogc.models import (
     ConformanceDeclaration,
     JobInfo,
@@ -32,6 +35,7 @@ from procdeck.ogc.models import (
     LandingPage,
     ProcessDescription,
     ProcessList,
+    ProcessSummary,
 )
 
 T = TypeVar("T")
@@ -133,6 +137,30 @@ class AsyncClient(ClientBase):
         """Every process (``GET /processes``), following ``next`` links; at most ``limit``."""
         return await self._run(self._core.get_processes(limit))
 
+    async def iter_process_pages(
+        self, *, page_size: int | None = None
+    ) -> AsyncIterator[ProcessList]:
+        """Each page of ``GET /processes`` (only the processes not seen on earlier pages).
+
+        An async generator: a page is fetched when the iteration gets there,
+        stopping early fetches no further page. ``page_size`` is sent as ``limit``.
+        """
+        pager = self._core.process_pager(page_size)
+        while (page := await self._run(pager.next_page())) is not None:
+            yield page
+
+    async def iter_processes(
+        self, *, page_size: int | None = None
+    ) -> AsyncIterator[ProcessSummary]:
+        """Every process (``async for``), each page fetched only when reached."""
+        async for page in self.iter_process_pages(page_size=page_size):
+            for process in page.processes:
+                yield process
+
+    async def process_titles(self) -> dict[str, str]:
+        """Process id -> title of every process that has one (every page read)."""
+        return await self._run(self._core.process_titles())
+
     async def get_process(self, process_id: str) -> ProcessDescription:
         """The description of one process (``GET /processes/{process_id}``)."""
         return await self._run(self._core.get_process(process_id))
@@ -183,6 +211,62 @@ class AsyncClient(ClientBase):
                 process_id, status, limit, type, datetime, min_duration, max_duration
             )
         )
+
+    async def iter_job_pages(
+        self,
+        process_id: Strings = None,
+        status: Strings = None,
+        *,
+        page_size: int | None = None,
+        type: Strings = None,
+        datetime: DateTimeFilter = None,
+        min_duration: int | None = None,
+        max_duration: int | None = None,
+    ) -> AsyncIterator[JobList]:
+        """Each page of ``GET /jobs`` with the filters of :meth:`get_jobs` (new jobs only).
+
+        An async generator: a page is fetched when the iteration gets there,
+        stopping early fetches no further page. ``page_size`` is sent as ``limit``.
+        Only the server's pages (see :meth:`iter_jobs`).
+        """
+        query = JobQuery.of(process_id, status, type, datetime, min_duration, max_duration)
+        pager = self._core.job_pager(query, page_size)
+        while (page := await self._run(pager.next_page())) is not None:
+            yield page
+
+    async def iter_jobs(
+        self,
+        process_id: Strings = None,
+        status: Strings = None,
+        *,
+        page_size: int | None = None,
+        type: Strings = None,
+        datetime: DateTimeFilter = None,
+        min_duration: int | None = None,
+        max_duration: int | None = None,
+    ) -> AsyncIterator[JobInfo]:
+        """The jobs :meth:`get_jobs` lists (``async for``), each page fetched only when reached.
+
+        After the server's jobs come the ones it ran synchronously that this
+        client keeps and the server did not list (as in :meth:`get_jobs`).
+        """
+        query = JobQuery.of(process_id, status, type, datetime, min_duration, max_duration)
+        pager = self._core.job_pager(query, page_size)
+        listed: set[str] = set()
+        while (page := await self._run(pager.next_page())) is not None:
+            for job in page.jobs:
+                listed.add(job.jobID)
+                yield job
+        for job in self._core.local_jobs(query, listed):
+            yield job
+
+    async def poll_jobs(self, feed: JobFeed) -> JobSnapshot:
+        """One poll of the jobs for ``feed`` (see :class:`~procdeck.client.JobFeed`).
+
+        List mode: one ``GET /jobs`` (every page); tracked mode (the server lists
+        no jobs): ``GET /jobs/{id}`` for each followed job not yet final.
+        """
+        return await self._run(poll_jobs(self._core, feed))
 
     async def get_job(self, job_id: str) -> JobInfo:
         """The status of one job (``GET /jobs/{job_id}``)."""

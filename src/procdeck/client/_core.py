@@ -22,6 +22,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from procdeck.client._paging import Pager, merged
 from procdeck.client._protocol import Call, Flow, Notify, Sleep
 from procdeck.client._responses import (
     body_results,
@@ -56,7 +57,6 @@ from procdeck.ogc.models import (
     JobResults,
     JobStatus,
     LandingPage,
-    Link,
     OGCModel,
     ProcessDescription,
     ProcessList,
@@ -65,14 +65,13 @@ from procdeck.ogc.models import (
 )
 from procdeck.ogc.requests import RequestError
 from procdeck.ogc.requests import request_document as ogc_request_document
-from procdeck.ogc.vocabulary import MEDIA_JSON, PREFER_ASYNC, REL_NEXT
+from procdeck.ogc.vocabulary import MEDIA_JSON, PREFER_ASYNC
 
 M = TypeVar("M", bound=OGCModel)
 
 DEFAULT_POLL_INTERVAL = 0.2
 DEFAULT_MAX_INTERVAL = 2.0
 _BACKOFF = 1.5
-_MAX_PAGES = 10_000
 _SYNC_JOB_PREFIX = "sync-"
 _JSON_OR_ANY = f"{MEDIA_JSON}, */*;q=0.5"
 _JOBS_REMEMBERED = 50_000  # job id -> process id entries kept for reading raw results
@@ -129,6 +128,51 @@ def _datetime_param(value: DateTimeFilter) -> str | None:
         start, end = value
         return f"{one(start)}/{one(end)}"
     return one(value)
+
+
+@dataclass(frozen=True, slots=True)
+class JobQuery:
+    """The filters of one ``GET /jobs`` listing, as query parameters and as a test on a job."""
+
+    process_ids: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    params: tuple[tuple[str, str], ...] = ()
+    lists_local_jobs: bool = True
+    """False when filtering by time or duration: jobs kept by the client are not listed then."""
+
+    @classmethod
+    def of(
+        cls,
+        process_id: Strings = None,
+        status: Strings = None,
+        type: Strings = None,
+        datetime: DateTimeFilter = None,
+        min_duration: int | None = None,
+        max_duration: int | None = None,
+    ) -> JobQuery:
+        """The query for the standard filters (one value or several for the first three)."""
+        process_ids, statuses, types = _as_list(process_id), _as_list(status), _as_list(type)
+        params: list[tuple[str, str]] = [("processID", p) for p in process_ids]
+        params += [("status", s) for s in statuses]
+        params += [("type", t) for t in types]
+        when = _datetime_param(datetime)
+        if when is not None:
+            params.append(("datetime", when))
+        if min_duration is not None:
+            params.append(("minDuration", str(min_duration)))
+        if max_duration is not None:
+            params.append(("maxDuration", str(max_duration)))
+        local = when is None and min_duration is None and max_duration is None
+        return cls(tuple(process_ids), tuple(statuses), tuple(types), tuple(params), local)
+
+    def matches(self, info: JobInfo) -> bool:
+        """Whether ``info`` passes the process, status and type filters."""
+        return (
+            (not self.process_ids or info.processID in self.process_ids)
+            and (not self.statuses or str(info.status) in {str(s) for s in self.statuses})
+            and (not self.types or info.type in self.types)
+        )
 
 
 def request_document(request: RequestLike, subscriber: SubscriberLike = None) -> dict[str, Any]:
@@ -260,9 +304,23 @@ class ClientCore:
 
     def get_processes(self, limit: int | None = None) -> Flow[ProcessList]:
         """``GET /processes``, every page merged (at most ``limit`` processes)."""
-        params = [("limit", str(limit))] if limit is not None else []
+        return (yield from merged(self.process_pager(limit, limit), "processes"))
+
+    def process_pager(
+        self, page_size: int | None = None, limit: int | None = None
+    ) -> Pager[ProcessList]:
+        """The paging state of ``GET /processes?limit=<page_size>`` (at most ``limit`` items)."""
+        params = [("limit", str(page_size))] if page_size is not None else []
         call = self.call("GET", self.url("processes"), params)
-        return (yield from self._paged(call, ProcessList, "processes", lambda p: p.id, limit))
+        return self._pager(call, ProcessList, "processes", lambda p: p.id, limit)
+
+    def process_titles(self) -> Flow[dict[str, str]]:
+        """Process id -> title for every process that has a title, every page read."""
+        pager = self.process_pager()
+        titles: dict[str, str] = {}
+        while (page := (yield from pager.next_page())) is not None:
+            titles.update((p.id, p.title) for p in page.processes if p.title)
+        return titles
 
     def get_process(self, process_id: str) -> Flow[ProcessDescription]:
         """``GET /processes/{id}``: one process description."""
@@ -530,52 +588,65 @@ class ClientCore:
         Jobs the server ran synchronously (kept by this client) are listed too
         when they match the process, status and type filters.
         """
-        process_ids, statuses, types = _as_list(process_id), _as_list(status), _as_list(type)
-        params: list[tuple[str, str]] = [("processID", p) for p in process_ids]
-        params += [("status", s) for s in statuses]
-        params += [("type", t) for t in types]
-        when = _datetime_param(datetime)
-        if when is not None:
-            params.append(("datetime", when))
-        if min_duration is not None:
-            params.append(("minDuration", str(min_duration)))
-        if max_duration is not None:
-            params.append(("maxDuration", str(max_duration)))
-        if limit is not None:
-            params.append(("limit", str(limit)))
-        call = self.call("GET", self.url("jobs"), params)
-        jobs = yield from self._paged(call, JobList, "jobs", lambda j: j.jobID, limit)
-        self._remember_jobs(jobs.jobs)
-        if when is None and min_duration is None and max_duration is None:
-            jobs = self._with_local_jobs(jobs, process_ids, statuses, types, limit)
+        query = JobQuery.of(process_id, status, type, datetime, min_duration, max_duration)
+        jobs = yield from merged(self.job_pager(query, limit, limit), "jobs")
+        if query.lists_local_jobs:
+            jobs = self._with_local_jobs(jobs, query, limit)
         return jobs
 
-    def _with_local_jobs(
-        self,
-        jobs: JobList,
-        process_ids: list[str],
-        statuses: list[str],
-        types: list[str],
-        limit: int | None,
-    ) -> JobList:
+    def job_pager(
+        self, query: JobQuery, page_size: int | None = None, limit: int | None = None
+    ) -> Pager[JobList]:
+        """The paging state of ``GET /jobs`` with ``query``'s filters and ``limit=<page_size>``.
+
+        At most ``limit`` jobs; each page's jobs are remembered (job -> process).
+        """
+        params = list(query.params)
+        if page_size is not None:
+            params.append(("limit", str(page_size)))
+        call = self.call("GET", self.url("jobs"), params)
+        return self._pager(
+            call, JobList, "jobs", lambda j: j.jobID, limit, on_page=self._remember_jobs
+        )
+
+    def local_jobs(self, query: JobQuery, listed: Iterable[str] = ()) -> list[JobInfo]:
+        """The jobs run synchronously and kept here that match ``query``, minus ``listed``.
+
+        Empty when ``query`` filters by time or duration (a local job has no such
+        record on the server to compare).
+        """
+        if not query.lists_local_jobs:
+            return []
         with self._lock:
             local = [entry.info for entry in self._local_jobs.values()]
-        wanted_statuses = {str(s) for s in statuses}
-        listed = {job.jobID for job in jobs.jobs}  # the server lists the jobs it named
-        extra = [
-            info
-            for info in local
-            if info.jobID not in listed
-            and (not process_ids or info.processID in process_ids)
-            and (not wanted_statuses or str(info.status) in wanted_statuses)
-            and (not types or info.type in types)
-        ]
+        known = set(listed)  # the server lists the jobs it named
+        return [info for info in local if info.jobID not in known and query.matches(info)]
+
+    def _pager(
+        self,
+        call: Call,
+        model: type[M],
+        field: str,
+        key: Callable[[Any], str],
+        limit: int | None,
+        on_page: Callable[[Sequence[Any]], None] | None = None,
+    ) -> Pager[M]:
+        def read(call: Call, response: httpx.Response) -> M:
+            return self._document(call, response, model, coerce=_wrap_bare_list(field))
+
+        return Pager(
+            call, make_call=self.call, read=read, field=field, key=key, limit=limit,
+            on_page=on_page,
+        )
+
+    def _with_local_jobs(self, jobs: JobList, query: JobQuery, limit: int | None) -> JobList:
+        extra = self.local_jobs(query, (job.jobID for job in jobs.jobs))
         if not extra:
             return jobs
-        merged = [*jobs.jobs, *extra]
+        merged_jobs = [*jobs.jobs, *extra]
         if limit is not None:
-            merged = merged[:limit]
-        return jobs.model_copy(update={"jobs": merged})
+            merged_jobs = merged_jobs[:limit]
+        return jobs.model_copy(update={"jobs": merged_jobs})
 
     def get_job(self, job_id: str) -> Flow[JobInfo]:
         """``GET /jobs/{id}``: the job's status."""
@@ -679,86 +750,3 @@ class ClientCore:
                 url=self.url("jobs", job.jobID),
             )
         return (yield from self.get_job_results(job.jobID))
-
-    # -- paging -----------------------------------------------------------------------------
-
-    def _paged(
-        self,
-        call: Call,
-        model: type[M],
-        field: str,
-        key: Callable[[Any], str],
-        limit: int | None,
-    ) -> Flow[M]:
-        """Fetch every page (``next`` links, else ``offset``) and merge the items.
-
-        Stops at ``limit`` items, at a page that brings nothing new (a server
-        ignoring ``offset``) and at a URL already fetched (a ``next`` loop).
-        """
-        first: M | None = None
-        items: list[Any] = []
-        seen: set[str] = set()
-        fetched = {call.display_url}
-        consumed = 0
-        pending_next: Link | None = None
-        for _ in range(_MAX_PAGES):
-            response = yield call
-            page = self._document(call, response, model, coerce=_wrap_bare_list(field))
-            page_items = getattr(page, field)
-            consumed += len(page_items)
-            fresh = [item for item in page_items if key(item) not in seen]
-            if first is None:
-                first = page
-            elif not fresh:
-                break
-            seen.update(key(item) for item in fresh)
-            items.extend(fresh)
-            next_link = self._next_link(page, response)
-            if limit is not None and len(items) >= limit:
-                items = items[:limit]
-                pending_next = next_link
-                break
-            next_call = self._next_call(call, response, page, next_link, consumed)
-            if next_call is None or next_call.display_url in fetched:
-                break
-            fetched.add(next_call.display_url)
-            call = next_call
-        assert first is not None
-        links = [link for link in first.links if link.rel != REL_NEXT]
-        if pending_next is not None:
-            links.append(pending_next)
-        return first.model_copy(update={field: items, "links": links})
-
-    @staticmethod
-    def _next_link(page: OGCModel, response: httpx.Response) -> Link | None:
-        for link in getattr(page, "links", None) or []:
-            if link.rel == REL_NEXT and link.href:
-                return link.model_copy(update={"href": str(response.url.join(link.href))})
-        header_next = response.links.get(REL_NEXT)
-        if header_next and header_next.get("url"):
-            return Link(href=str(response.url.join(header_next["url"])), rel=REL_NEXT)
-        return None
-
-    def _next_call(
-        self,
-        call: Call,
-        response: httpx.Response,
-        page: OGCModel,
-        next_link: Link | None,
-        consumed: int,
-    ) -> Call | None:
-        if next_link is not None:
-            return self.call("GET", next_link.href)
-        # No next link: a server that reports a total (numberMatched) pages by offset.
-        extra = page.model_extra or {}
-        total = next(
-            (extra[k] for k in ("numberMatched", "totalCount", "total") if k in extra), None
-        )
-        if not isinstance(total, int) or isinstance(total, bool) or consumed >= total:
-            return None
-        if not getattr(page, "jobs", None) and not getattr(page, "processes", None):
-            return None
-        url = httpx.URL(call.url)
-        query = [*url.params.multi_items(), *call.params]
-        params = [(k, v) for k, v in query if k != "offset"] + [("offset", str(consumed))]
-        return self.call("GET", str(url.copy_with(query=None)), params)

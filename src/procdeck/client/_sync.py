@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -15,14 +15,17 @@ from procdeck.client._core import (
     DEFAULT_POLL_INTERVAL,
     DateTimeFilter,
     ExecutionMode,
+    JobQuery,
     RequestLike,
     Strings,
     SubscriberLike,
 )
+from procdeck.client._polling import poll_jobs
 from procdeck.client._protocol import Call, Flow, Sleep
 from procdeck.client._responses import transport_error, where
 from procdeck.client.config import ClientConfig
 from procdeck.client.errors import ClientError
+from procdeck.client.feed import JobFeed, JobSnapshot
 from procdeck.ogc.models import (
     ConformanceDeclaration,
     JobInfo,
@@ -31,6 +34,7 @@ from procdeck.ogc.models import (
     LandingPage,
     ProcessDescription,
     ProcessList,
+    ProcessSummary,
 )
 
 T = TypeVar("T")
@@ -128,6 +132,25 @@ class Client(ClientBase):
         """Every process (``GET /processes``), following ``next`` links; at most ``limit``."""
         return self._run(self._core.get_processes(limit))
 
+    def iter_process_pages(self, *, page_size: int | None = None) -> Iterator[ProcessList]:
+        """Each page of ``GET /processes`` (only the processes not seen on earlier pages).
+
+        A page is fetched when the iteration gets there: stopping early fetches
+        no further page. ``page_size`` is sent as ``limit`` (None: the server's).
+        """
+        pager = self._core.process_pager(page_size)
+        while (page := self._run(pager.next_page())) is not None:
+            yield page
+
+    def iter_processes(self, *, page_size: int | None = None) -> Iterator[ProcessSummary]:
+        """Every process, page after page, each page fetched only when reached."""
+        for page in self.iter_process_pages(page_size=page_size):
+            yield from page.processes
+
+    def process_titles(self) -> dict[str, str]:
+        """Process id -> title of every process that has one (every page read)."""
+        return self._run(self._core.process_titles())
+
     def get_process(self, process_id: str) -> ProcessDescription:
         """The description of one process (``GET /processes/{process_id}``)."""
         return self._run(self._core.get_process(process_id))
@@ -178,6 +201,62 @@ class Client(ClientBase):
                 process_id, status, limit, type, datetime, min_duration, max_duration
             )
         )
+
+    def iter_job_pages(
+        self,
+        process_id: Strings = None,
+        status: Strings = None,
+        *,
+        page_size: int | None = None,
+        type: Strings = None,
+        datetime: DateTimeFilter = None,
+        min_duration: int | None = None,
+        max_duration: int | None = None,
+    ) -> Iterator[JobList]:
+        """Each page of ``GET /jobs`` with the filters of :meth:`get_jobs` (new jobs only).
+
+        A page is fetched when the iteration gets there: stopping early fetches
+        no further page. ``page_size`` is sent as ``limit`` (None: the server's).
+        Only the server's pages: jobs this client keeps from synchronous runs
+        come last in :meth:`iter_jobs`.
+        """
+        query = JobQuery.of(process_id, status, type, datetime, min_duration, max_duration)
+        pager = self._core.job_pager(query, page_size)
+        while (page := self._run(pager.next_page())) is not None:
+            yield page
+
+    def iter_jobs(
+        self,
+        process_id: Strings = None,
+        status: Strings = None,
+        *,
+        page_size: int | None = None,
+        type: Strings = None,
+        datetime: DateTimeFilter = None,
+        min_duration: int | None = None,
+        max_duration: int | None = None,
+    ) -> Iterator[JobInfo]:
+        """The jobs :meth:`get_jobs` lists, one at a time, each page fetched only when reached.
+
+        After the server's jobs come the ones it ran synchronously that this
+        client keeps and the server did not list (as in :meth:`get_jobs`).
+        """
+        query = JobQuery.of(process_id, status, type, datetime, min_duration, max_duration)
+        pager = self._core.job_pager(query, page_size)
+        listed: set[str] = set()
+        while (page := self._run(pager.next_page())) is not None:
+            for job in page.jobs:
+                listed.add(job.jobID)
+                yield job
+        yield from self._core.local_jobs(query, listed)
+
+    def poll_jobs(self, feed: JobFeed) -> JobSnapshot:
+        """One poll of the jobs for ``feed`` (see :class:`~procdeck.client.JobFeed`).
+
+        List mode: one ``GET /jobs`` (every page); tracked mode (the server lists
+        no jobs): ``GET /jobs/{id}`` for each followed job not yet final.
+        """
+        return self._run(poll_jobs(self._core, feed))
 
     def get_job(self, job_id: str) -> JobInfo:
         """The status of one job (``GET /jobs/{job_id}``)."""

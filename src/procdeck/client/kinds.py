@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from typing import Any, Protocol, TypeVar
 
 from procdeck.client.config import ClientConfig
+from procdeck.client.feed import JobFeed, JobSnapshot
 from procdeck.ogc.models import (
     ConformanceDeclaration,
     JobInfo,
@@ -51,6 +52,9 @@ class AnyClient(Protocol):
     def get_processes(self, limit: int | None = None) -> Maybe[ProcessList]:
         """``GET /processes``, every page."""
 
+    def process_titles(self) -> Maybe[dict[str, str]]:
+        """Process id -> title, every page of ``GET /processes``."""
+
     def get_process(self, process_id: str) -> Maybe[ProcessDescription]:
         """``GET /processes/{id}``."""
 
@@ -62,6 +66,9 @@ class AnyClient(Protocol):
     def get_jobs(self, process_id: Any = None, status: Any = None,
                  limit: int | None = None) -> Maybe[JobList]:
         """``GET /jobs``, every page."""
+
+    def poll_jobs(self, feed: JobFeed) -> Maybe[JobSnapshot]:
+        """One poll for ``feed``: ``GET /jobs``, or each followed job when there is no list."""
 
     def get_job(self, job_id: str) -> Maybe[JobInfo]:
         """``GET /jobs/{id}``."""

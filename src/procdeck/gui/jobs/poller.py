@@ -5,10 +5,12 @@ and tells its subscribers what changed at each tick as a :class:`JobDiff`
 (new, changed and gone jobs), so a table can patch the changed cells, stream
 the new rows and drop the gone ones instead of redrawing.
 
-- One tick is one ``GET /jobs`` (the client follows paging), never one request
-  per job. A server that serves no ``/jobs`` (404/405/501, or a 4xx and no
-  ``job-list`` conformance class) is handled by following the jobs this session
-  started (:meth:`JobPoller.track`) one by one.
+- One tick is one ``client.poll_jobs(feed)``: one ``GET /jobs`` (the client
+  follows paging), never one request per job. The protocol knowledge lives in
+  the client (:class:`~procdeck.client.JobFeed`): a server that serves no
+  ``/jobs`` (404/405/501, or a 4xx and no ``job-list`` conformance class) is
+  handled by following the jobs this session started (:meth:`JobPoller.track`)
+  one by one; the poller only schedules the ticks and diffs what they saw.
 - The pace follows the jobs: ``fast_interval`` while a job is accepted or
   running, ``slow_interval`` when all are final, growing up to ``max_backoff``
   after errors, paused while :attr:`JobPoller.paused` is set (the browser tab is
@@ -31,8 +33,7 @@ import asyncio
 import itertools
 import logging
 import threading
-import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -40,31 +41,16 @@ from typing import Any
 import param
 
 from procdeck._util.backoff import backoff_delay
-from procdeck.client.config import mask_url
-from procdeck.client.errors import (
-    ClientError,
-    ConnectionFailedError,
-    HTTPStatusError,
-    NotFoundError,
-    RequestTimeoutError,
-)
+from procdeck.client.errors import ClientError, ConnectionFailedError, RequestTimeoutError
+from procdeck.client.feed import DEFAULT_PAGE_LIMIT, JobFeed, JobSnapshot
 from procdeck.client.kinds import AnyClient
 from procdeck.gui.runtime import call_client, is_async_client
 from procdeck.ogc.models import JobInfo, JobStatus, ProcessRequest
 from procdeck.ogc.requests import request_document
-from procdeck.ogc.vocabulary import CONF_JOB_LIST, REL_NEXT
 
-__all__ = ["JobDiff", "JobEvent", "JobPoller"]
+__all__ = ["DEFAULT_PAGE_LIMIT", "JobDiff", "JobEvent", "JobPoller"]
 
 log = logging.getLogger(__name__)
-
-# Statuses a /jobs probe may answer with when the server has no job list at all.
-_NO_JOB_LIST_STATUSES = frozenset({404, 405, 501})
-# Asked for as page size so that one request brings every job; servers that refuse it
-# (400/422) are asked again without a limit and paged by the client.
-DEFAULT_PAGE_LIMIT = 10_000
-# How often a server without /jobs is probed again (it may have been a proxy hiccup).
-_REPROBE_SECONDS = 60.0
 
 DiffCallback = Callable[["JobDiff"], Any]
 EventCallback = Callable[["JobEvent"], Any]
@@ -102,33 +88,15 @@ class JobEvent:
         return self.job.jobID
 
 
-@dataclass(frozen=True, slots=True)
-class _Ask:
-    """One client call the fetch flow needs (performed by the sync or async driver)."""
-
-    method: str
-    args: tuple[Any, ...] = ()
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Snapshot:
-    """What one fetch saw: ``complete`` snapshots list every job, others only some."""
-
-    jobs: dict[str, JobInfo]
-    complete: bool
-    gone: set[str] = field(default_factory=set)
-
-
-_Flow = Generator[_Ask, Any, _Snapshot]
-
-
 class JobPoller(param.Parameterized):
     """Polls a server's jobs and reports the differences; one per session.
 
     >>> poller = JobPoller(client)          # doctest: +SKIP
     >>> diff = poller.tick()                # one GET /jobs   # doctest: +SKIP
     >>> poller.start()                      # keep polling in the background  # doctest: +SKIP
+
+    :attr:`feed` is the :class:`~procdeck.client.JobFeed` each tick hands to
+    ``client.poll_jobs``; :attr:`mode` and :attr:`page_limit` mirror it.
     """
 
     jobs = param.Dict(default={}, constant=True, doc="""
@@ -148,7 +116,7 @@ class JobPoller(param.Parameterized):
 
     mode = param.Selector(default="list", objects=["list", "tracked"], constant=True, doc="""
         'list': one GET /jobs per tick. 'tracked': the server serves no /jobs, so the
-        jobs this session started are followed one by one.""")
+        jobs this session started are followed one by one (mirrors feed.mode).""")
 
     interval = param.Number(default=0.0, bounds=(0, None), constant=True, doc="""
         Seconds until the next tick (fast, slow or backed off).""")
@@ -196,8 +164,8 @@ class JobPoller(param.Parameterized):
         self._process_of: dict[str, str] = {}
         self._announced: set[str] = set()
         self._failures = 0
-        self._conformance: list[str] | None = None
-        self._tracked_since: float | None = None
+        self.feed = JobFeed(self.page_limit)
+        """What the client learns about the server across ticks (mode, page size, conformance)."""
         self._diff_subscribers: list[DiffCallback] = []
         self._event_subscribers: list[EventCallback] = []
         self._titles_loaded = False
@@ -208,6 +176,7 @@ class JobPoller(param.Parameterized):
         self._wake_event: asyncio.Event | None = None
         self._stopping = False
         self.param.watch(self._on_paused, "paused")
+        self.param.watch(self._on_page_limit, "page_limit")
 
     # -- what views use ---------------------------------------------------------------------
 
@@ -240,6 +209,7 @@ class JobPoller(param.Parameterized):
         document = request_document(request) if request is not None else None
         with self._state_lock:
             self._tracked[job_id] = next(self._seq)
+            self.feed.follow(job_id, info)
             if process_id is not None:
                 self._process_of[job_id] = process_id
             if document is not None:
@@ -287,22 +257,11 @@ class JobPoller(param.Parameterized):
         if is_async_client(self.client):
             raise TypeError("the poller's client is asynchronous: use `await poller.atick()`")
         seq = next(self._seq)
-        flow = self._fetch_flow()
-        reply: Any = None
-        failure: ClientError | None = None
         try:
-            while True:
-                ask = flow.throw(failure) if failure is not None else flow.send(reply)
-                reply, failure = None, None
-                try:
-                    reply = getattr(self.client, ask.method)(*ask.args, **ask.kwargs)
-                except ClientError as exc:
-                    failure = exc
-        except StopIteration as stop:
-            return self._succeeded(seq, stop.value)
+            snapshot = self.client.poll_jobs(self.feed)
         except ClientError as exc:
-            self._failed(exc)
-            return JobDiff()
+            return self._failed(exc)
+        return self._succeeded(seq, snapshot)
 
     async def atick(self) -> JobDiff:
         """Poll once with either client without blocking the event loop; report the diff.
@@ -310,23 +269,11 @@ class JobPoller(param.Parameterized):
         Errors are recorded like in :meth:`tick`.
         """
         seq = next(self._seq)
-        flow = self._fetch_flow()
-        reply: Any = None
-        failure: ClientError | None = None
         try:
-            while True:
-                ask = flow.throw(failure) if failure is not None else flow.send(reply)
-                reply, failure = None, None
-                try:
-                    method = getattr(self.client, ask.method)
-                    reply = await call_client(method, *ask.args, **ask.kwargs)
-                except ClientError as exc:
-                    failure = exc
-        except StopIteration as stop:
-            return self._succeeded(seq, stop.value)
+            snapshot = await call_client(self.client.poll_jobs, self.feed)
         except ClientError as exc:
-            self._failed(exc)
-            return JobDiff()
+            return self._failed(exc)
+        return self._succeeded(seq, snapshot)
 
     async def dismiss(self, job_id: str) -> JobInfo:
         """Dismiss a job (cancel it, or remove it when final) and show its new status at once.
@@ -340,79 +287,30 @@ class JobPoller(param.Parameterized):
         return info
 
     async def load_process_titles(self) -> dict[str, str]:
-        """Fetch the process list once to show titles next to process ids."""
-        listing = await call_client(self.client.get_processes)
-        titles = {p.id: p.title for p in listing.processes if p.title}
+        """Fetch the process list once (every page) to show titles next to process ids."""
+        titles = await call_client(self.client.process_titles)
         with param.edit_constant(self):
             self.process_titles = titles
         self._titles_loaded = True
         return titles
 
-    # -- fetching (one flow for both clients) -----------------------------------------------
-
-    def _fetch_flow(self) -> _Flow:
-        if self.mode == "list" or self._probe_due():
-            listing = yield from self._list_flow()
-            if listing is not None:
-                self._set_mode("list")
-                complete = not any(link.rel == REL_NEXT for link in listing.links)
-                return _Snapshot({job.jobID: job for job in listing.jobs}, complete)
-        return (yield from self._tracked_flow())
-
-    def _list_flow(self) -> Generator[_Ask, Any, Any]:
-        """``GET /jobs``; None when the server turns out to serve no job list."""
-        try:
-            return (yield _Ask("get_jobs", kwargs={"limit": self.page_limit}))
-        except HTTPStatusError as exc:
-            if exc.status in (400, 422) and self.page_limit is not None:
-                # The server refuses our page size: let it page, the client follows.
-                self.page_limit = None
-                return (yield from self._list_flow())
-            no_list = exc.status in _NO_JOB_LIST_STATUSES
-            if not no_list and exc.status is not None and 400 <= exc.status < 500:
-                no_list = not (yield from self._declares_job_list())
-            if not no_list:
-                raise
-            log.info("%s serves no job list (%s): following this session's jobs one by one",
-                     _server_url(self.client), exc.status)
-            self._set_mode("tracked")
-            return None
-
-    def _declares_job_list(self) -> Generator[_Ask, Any, bool]:
-        if self._conformance is None:
-            declaration = yield _Ask("get_conformance")
-            self._conformance = list(declaration.conformsTo)
-        return CONF_JOB_LIST in self._conformance
-
-    def _tracked_flow(self) -> _Flow:
-        fetched: dict[str, JobInfo] = {}
-        gone: set[str] = set()
-        with self._state_lock:
-            to_follow = [j for j in self._tracked if not _is_final(self._known.get(j))]
-        for job_id in to_follow:
-            try:
-                fetched[job_id] = yield _Ask("get_job", (job_id,))
-            except NotFoundError:
-                gone.add(job_id)
-        return _Snapshot(fetched, complete=False, gone=gone)
-
-    def _probe_due(self) -> bool:
-        return (
-            self._tracked_since is not None
-            and time.monotonic() - self._tracked_since > _REPROBE_SECONDS
-        )
-
-    def _set_mode(self, mode: str) -> None:
-        if mode == "tracked":
-            self._tracked_since = time.monotonic()
-        if self.mode != mode:
+    def _mirror_feed(self) -> None:
+        """Show what the last poll taught the feed: its mode and the page size it asks for."""
+        feed = self.feed
+        if self.page_limit != feed.page_limit:
+            self.page_limit = feed.page_limit
+        if self.mode != feed.mode:
             with param.edit_constant(self):
-                self.mode = mode
+                self.mode = feed.mode
+
+    def _on_page_limit(self, event: param.parameterized.Event) -> None:
+        self.feed.page_limit = event.new
 
     # -- applying what was fetched ----------------------------------------------------------
 
-    def _succeeded(self, seq: int, snapshot: _Snapshot) -> JobDiff:
+    def _succeeded(self, seq: int, snapshot: JobSnapshot) -> JobDiff:
         self._failures = 0
+        self._mirror_feed()
         diff = self._apply(seq, snapshot)
         with param.edit_constant(self):
             self.param.update(
@@ -421,8 +319,9 @@ class JobPoller(param.Parameterized):
             )
         return diff
 
-    def _failed(self, exc: ClientError) -> None:
+    def _failed(self, exc: ClientError) -> JobDiff:
         self._failures += 1
+        self._mirror_feed()
         unreachable = isinstance(exc, ConnectionFailedError | RequestTimeoutError)
         retry = self.next_interval()
         with param.edit_constant(self):
@@ -432,12 +331,14 @@ class JobPoller(param.Parameterized):
                 interval=retry,
             )
         log.debug("job poll failed: %s", exc)
+        return JobDiff()
 
     def _merge(self, jobs: dict[str, JobInfo]) -> JobDiff:
         """Report jobs known from elsewhere (execute, dismiss) as if a tick had seen them."""
-        return self._apply(next(self._seq), _Snapshot(jobs, complete=False), ordered=False)
+        self.feed.seen(jobs.values())
+        return self._apply(next(self._seq), JobSnapshot(jobs, complete=False), ordered=False)
 
-    def _apply(self, seq: int, snapshot: _Snapshot, ordered: bool = True) -> JobDiff:
+    def _apply(self, seq: int, snapshot: JobSnapshot, ordered: bool = True) -> JobDiff:
         with self._state_lock:
             if ordered:
                 if seq < self._applied_seq:
@@ -617,7 +518,3 @@ def _on_loop(loop: asyncio.AbstractEventLoop) -> bool:
 def _discard(items: list[Any], item: Any) -> None:
     if item in items:
         items.remove(item)
-
-
-def _server_url(client: AnyClient) -> str:
-    return mask_url(client.server_url)  # for the log
