@@ -14,13 +14,17 @@ __all__ = ["ArrayField", "ChoiceField", "CompositeField", "MapField", "ObjectFie
 
 
 class CompositeField(Field):
-    """A field whose value is derived from child fields."""
+    """A field whose value is derived from child fields.
+
+    A child's change is collected into the value (:meth:`_publish`); a value set from
+    outside is pushed into the children while ``_own_change`` is held, so the children
+    loaded on the way are not collected back.
+    """
 
     kind: ClassVar[str] = "composite"
 
     def __init__(self, schema: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
-        self._pushing = False
         self._null = False
         self.present = False
 
@@ -30,24 +34,25 @@ class CompositeField(Field):
         return self._null
 
     def _child_changed(self, child: Field) -> None:
-        if self._pushing:
-            return
+        if self._own_change:
+            return  # a child loaded while the value is pushed down
         self._null = False
         self.present = True
-        self._set_quietly(self._collect())
+        self._publish()
+
+    def _publish(self) -> None:
+        """Make the children's value the field's value and announce it."""
+        self._set_own_value(self._collect())
         self._notify()
 
     def _absorb(self, value: Any) -> None:
         self._null = value is None
         self.present = value is not MISSING
-        self._pushing = True
-        try:
-            self._push(value)
-        finally:
-            self._pushing = False
+        self._push(value)
 
     def _push(self, value: Any) -> None:
-        """Load ``value`` into the children (without them notifying back)."""
+        """Load ``value`` into the children (while ``_own_change`` is held: they are
+        not collected back)."""
 
     def _collect(self) -> Any:
         raise NotImplementedError
@@ -92,9 +97,10 @@ def _owner(paths: list[tuple[Field, str]], path: str) -> Field | None:
 
 
 def _load(field: Field, value: Any) -> None:
-    """Set a child's value without it notifying its parent."""
-    field._set_quietly(value)
-    field._absorb(value)
+    """Set a child's value and bring the child in line, without it notifying its parent."""
+    with field._own_change:
+        field.value = value
+        field._absorb(value)
 
 
 class ObjectField(CompositeField):
@@ -162,11 +168,8 @@ class ObjectField(CompositeField):
                 props[name], key=name, parent=self, required=name in required
             )
         self._children = children
-        self._pushing = True
-        try:
+        with self._own_change:
             self._push(self.value)
-        finally:
-            self._pushing = False
 
     def _extra_schema(self) -> Any:
         extra = self.schema.get("additionalProperties")
@@ -278,8 +281,7 @@ class MapField(CompositeField):
         del entries[index]
         self.entries = entries
         self.present = True
-        self._set_quietly(self._collect())
-        self._notify()
+        self._publish()
 
     def rename(self, index: int, key: str) -> None:
         """Change the key of the entry at ``index``."""
@@ -406,8 +408,7 @@ class ArrayField(CompositeField):
     def _after_reshape(self) -> None:
         self.present = True
         self._null = False
-        self._set_quietly(self._collect())
-        self._notify()
+        self._publish()
 
     def _push(self, value: Any) -> None:
         data = value if isinstance(value, list) else []
@@ -455,7 +456,6 @@ class ChoiceField(CompositeField):
         self.positions = positions  # index of each branch in the oneOf/anyOf list
         self._branch_fields: dict[int, Field] = {}
         self.param.watch(self._on_branch, "branch")
-        self._switching = False
 
     def branch_field(self, index: int | None = None) -> Field:
         """The field of a branch (built on first use); the selected one by default."""
@@ -478,12 +478,11 @@ class ChoiceField(CompositeField):
         return start
 
     def _on_branch(self, event: param.parameterized.Event) -> None:
-        if self._switching:
-            return
+        if self._own_change:
+            return  # picked by a loaded value (see _push)
         self._null = False
         self.present = True
-        self._set_quietly(self._collect())
-        self._notify()
+        self._publish()
 
     def _child_changed(self, child: Field) -> None:
         if child is self._branch_fields.get(self.branch):
@@ -493,11 +492,7 @@ class ChoiceField(CompositeField):
         if value is MISSING or value is None:
             return
         index = self.detect_branch(value)
-        self._switching = True
-        try:
-            self.branch = index
-        finally:
-            self._switching = False
+        self.branch = index
         _load(self.branch_field(index), value)
 
     def _collect(self) -> Any:
