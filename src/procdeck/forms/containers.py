@@ -261,6 +261,7 @@ class MapField(CompositeField):
         super().__init__(schema, **kwargs)
         extra = schema.get("additionalProperties") if value_schema is None else value_schema
         self.value_schema = extra if isinstance(extra, dict) else {}
+        self._unnamed: set[Field] = set()  # entries added without a key, not renamed yet
 
     def _new_entry(self, key: str) -> Field:
         return self.context.build(self.value_schema, key=key, parent=self, required=True,
@@ -269,7 +270,8 @@ class MapField(CompositeField):
     def add(self, key: str | None = None, value: Any = MISSING) -> Field:
         """Add an entry (left out of the value until it has a key); returns its value field."""
         entry = self._new_entry(key or "")
-        entry.unnamed = key is None  # type: ignore[attr-defined]
+        if key is None:
+            self._unnamed.add(entry)
         _load(entry, entry.initial_value() if value is MISSING else value)
         self.entries = [*self.entries, entry]
         self._child_changed(entry)
@@ -278,7 +280,7 @@ class MapField(CompositeField):
     def remove(self, index: int) -> None:
         """Remove the entry at ``index``."""
         entries = list(self.entries)
-        del entries[index]
+        self._unnamed.discard(entries.pop(index))
         self.entries = entries
         self.present = True
         self._publish()
@@ -287,7 +289,7 @@ class MapField(CompositeField):
         """Change the key of the entry at ``index``."""
         entry = self.entries[index]
         entry.key = key
-        entry.unnamed = False  # type: ignore[attr-defined]
+        self._unnamed.discard(entry)
         self._child_changed(entry)
 
     def _push(self, value: Any) -> None:
@@ -297,18 +299,19 @@ class MapField(CompositeField):
             entry = self._new_entry(key)
             _load(entry, item)
             entries.append(entry)
+        self._unnamed.clear()
         self.entries = entries
 
     def _collect(self) -> Any:
         out = {str(e.key): e.value for e in self.entries
-               if e.value is not MISSING and not _unnamed(e)}
+               if e.value is not MISSING and e not in self._unnamed}
         return self._finish(out, not self.entries)
 
     def own_errors(self) -> list[str]:
         """Entries added but not named yet, repeated keys."""
-        keys = [str(e.key) for e in self.entries if not _unnamed(e)]
+        keys = [str(e.key) for e in self.entries if e not in self._unnamed]
         problems = []
-        if any(_unnamed(e) for e in self.entries):
+        if self._unnamed:
             problems.append("Every entry needs a key.")
         dupes = sorted({k for k in keys if k and keys.count(k) > 1})
         if dupes:
@@ -325,10 +328,6 @@ class MapField(CompositeField):
             if entry.key == part:
                 return entry
         return None
-
-
-def _unnamed(entry: Field) -> bool:
-    return bool(getattr(entry, "unnamed", False))
 
 
 class ArrayField(CompositeField):

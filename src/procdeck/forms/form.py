@@ -9,7 +9,7 @@ import param
 
 from procdeck._util.reentry import Reentry
 from procdeck.forms.builder import BuildContext
-from procdeck.forms.containers import ArrayField
+from procdeck.forms.containers import ArrayField, ChoiceField
 from procdeck.forms.fields import MISSING, Field, JsonField
 from procdeck.forms.schema import SchemaError, translate
 from procdeck.forms.validation import (
@@ -159,9 +159,8 @@ def _selected_branch(root: Field | None, error: ValidationError) -> int:
     field = root
     for part in error.absolute_path:
         field = field.child_for(part) if field is not None else None
-    branches = getattr(field, "positions", None)
-    if field is not None and branches is not None and not field.is_null:
-        return branches[field.branch]  # type: ignore[attr-defined]
+    if isinstance(field, ChoiceField) and not field.is_null:
+        return field.positions[field.branch]
     # Nullable fields built from ``anyOf [X, null]`` and unopened parts: the branch
     # with the fewest complaints is the one the value was meant for.
     counts: dict[int, int] = {}
