@@ -128,8 +128,6 @@ class Field(param.Parameterized):
             listener=None,
             _own_change=Reentry(),
             _null_draft=MISSING,
-            _own_errors=[],
-            _error_records=[],
         )
         self.widget: str | None
         self.listener: Callable[[Field], None] | None
@@ -222,7 +220,7 @@ class Field(param.Parameterized):
     # -- errors -----------------------------------------------------------------------
     def own_errors(self) -> list[str]:
         """Checks JSON schema cannot express (bbox order, unparsable JSON ...)."""
-        return list(self._own_errors)
+        return []
 
     def collect_own_errors(self) -> list[tuple[str, str]]:
         """(path, message) of every own-error check in this subtree (built parts only)."""
@@ -243,7 +241,6 @@ class Field(param.Parameterized):
     def show_errors(self, records: list[tuple[str, str]]) -> None:
         """Display (path, message) records of this subtree; children take theirs."""
         mine = self._route_to_children(records)
-        self._error_records = mine
         own = self.path
         messages = []
         for path, message in mine:
