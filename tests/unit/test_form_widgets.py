@@ -513,3 +513,28 @@ def test_big_form_draws_simple_inputs_in_few_components():
     assert not any(isinstance(o, pn.widgets.TextInput | pn.widgets.FloatInput) for o in objects)
     enter(layout, "Input 193", 5)  # an integer near the end is live
     assert form.value["in_193"] == 5
+
+
+def test_a_browser_edit_is_not_sent_back_and_a_python_change_is_sent_once():
+    form, layout = one({"type": "string"})
+    group = group_of(layout, "X")
+    fid = group.field_id("X")
+    sent: list[Any] = []
+    group.param.watch(lambda event: sent.append(event.new.get(fid)), "values")
+    enter(layout, "X", "ab")  # the browser's own write is the only one
+    assert sent == ["ab"] and form.value == {"x": "ab"}
+    form.field("x").value = "abc"
+    assert sent == ["ab", "abc"]
+
+
+def test_typed_json_is_not_rewritten_and_a_loaded_value_is_shown_once():
+    form, layout = one({"type": "object"})
+    editor = find(layout, pn.widgets.TextAreaInput, "X")
+    seen: list[tuple[str, str]] = []
+    editor.param.watch(lambda *events: seen.extend((e.name, e.new) for e in events),
+                       ["value", "value_input"])
+    editor.value_input = '{"a":1}'
+    assert seen == [("value_input", '{"a":1}')] and form.value == {"x": {"a": 1}}
+    form.value = {"x": [1]}
+    text = json.dumps([1], indent=2)
+    assert sorted(seen[1:]) == [("value", text), ("value_input", text)]

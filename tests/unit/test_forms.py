@@ -476,6 +476,22 @@ def test_additional_properties_key_value_editor():
     assert form.value == {"x": {"renamed": 3}} and form.is_valid
 
 
+def test_an_entry_added_without_a_key_waits_for_one():
+    form = one({"type": "object", "additionalProperties": {"type": "number"}})
+    field = form.field("x")
+    assert isinstance(field, MapField)
+    field.add(value=1)
+    assert form.value == {"x": {}} and form.errors["x"] == ["Every entry needs a key."]
+    field.rename(0, "k")
+    assert form.value == {"x": {"k": 1}} and form.is_valid
+    field.add(value=2)
+    field.remove(1)  # the unnamed one goes: nothing waits for a key any more
+    assert form.value == {"x": {"k": 1}} and form.is_valid
+    field.add()
+    form.value = {"x": {"a": 5}}  # a loaded value replaces every entry
+    assert form.value == {"x": {"a": 5}} and form.is_valid
+
+
 def test_properties_plus_additional_properties_keep_extras():
     form = one(
         {

@@ -14,13 +14,17 @@ __all__ = ["ArrayField", "ChoiceField", "CompositeField", "MapField", "ObjectFie
 
 
 class CompositeField(Field):
-    """A field whose value is derived from child fields."""
+    """A field whose value is derived from child fields.
+
+    A child's change is collected into the value (:meth:`_publish`); a value set from
+    outside is pushed into the children while ``_own_change`` is held, so the children
+    loaded on the way are not collected back.
+    """
 
     kind: ClassVar[str] = "composite"
 
     def __init__(self, schema: dict[str, Any], **kwargs: Any) -> None:
         super().__init__(schema, **kwargs)
-        self._pushing = False
         self._null = False
         self.present = False
 
@@ -30,24 +34,25 @@ class CompositeField(Field):
         return self._null
 
     def _child_changed(self, child: Field) -> None:
-        if self._pushing:
-            return
+        if self._own_change:
+            return  # a child loaded while the value is pushed down
         self._null = False
         self.present = True
-        self._set_quietly(self._collect())
+        self._publish()
+
+    def _publish(self) -> None:
+        """Make the children's value the field's value and announce it."""
+        self._set_own_value(self._collect())
         self._notify()
 
     def _absorb(self, value: Any) -> None:
         self._null = value is None
         self.present = value is not MISSING
-        self._pushing = True
-        try:
-            self._push(value)
-        finally:
-            self._pushing = False
+        self._push(value)
 
     def _push(self, value: Any) -> None:
-        """Load ``value`` into the children (without them notifying back)."""
+        """Load ``value`` into the children (while ``_own_change`` is held: they are
+        not collected back)."""
 
     def _collect(self) -> Any:
         raise NotImplementedError
@@ -92,9 +97,10 @@ def _owner(paths: list[tuple[Field, str]], path: str) -> Field | None:
 
 
 def _load(field: Field, value: Any) -> None:
-    """Set a child's value without it notifying its parent."""
-    field._set_quietly(value)
-    field._absorb(value)
+    """Set a child's value and bring the child in line, without it notifying its parent."""
+    with field._own_change:
+        field.value = value
+        field._absorb(value)
 
 
 class ObjectField(CompositeField):
@@ -162,11 +168,8 @@ class ObjectField(CompositeField):
                 props[name], key=name, parent=self, required=name in required
             )
         self._children = children
-        self._pushing = True
-        try:
+        with self._own_change:
             self._push(self.value)
-        finally:
-            self._pushing = False
 
     def _extra_schema(self) -> Any:
         extra = self.schema.get("additionalProperties")
@@ -258,6 +261,7 @@ class MapField(CompositeField):
         super().__init__(schema, **kwargs)
         extra = schema.get("additionalProperties") if value_schema is None else value_schema
         self.value_schema = extra if isinstance(extra, dict) else {}
+        self._unnamed: set[Field] = set()  # entries added without a key, not renamed yet
 
     def _new_entry(self, key: str) -> Field:
         return self.context.build(self.value_schema, key=key, parent=self, required=True,
@@ -266,7 +270,8 @@ class MapField(CompositeField):
     def add(self, key: str | None = None, value: Any = MISSING) -> Field:
         """Add an entry (left out of the value until it has a key); returns its value field."""
         entry = self._new_entry(key or "")
-        entry.unnamed = key is None  # type: ignore[attr-defined]
+        if key is None:
+            self._unnamed.add(entry)
         _load(entry, entry.initial_value() if value is MISSING else value)
         self.entries = [*self.entries, entry]
         self._child_changed(entry)
@@ -275,17 +280,16 @@ class MapField(CompositeField):
     def remove(self, index: int) -> None:
         """Remove the entry at ``index``."""
         entries = list(self.entries)
-        del entries[index]
+        self._unnamed.discard(entries.pop(index))
         self.entries = entries
         self.present = True
-        self._set_quietly(self._collect())
-        self._notify()
+        self._publish()
 
     def rename(self, index: int, key: str) -> None:
         """Change the key of the entry at ``index``."""
         entry = self.entries[index]
         entry.key = key
-        entry.unnamed = False  # type: ignore[attr-defined]
+        self._unnamed.discard(entry)
         self._child_changed(entry)
 
     def _push(self, value: Any) -> None:
@@ -295,18 +299,19 @@ class MapField(CompositeField):
             entry = self._new_entry(key)
             _load(entry, item)
             entries.append(entry)
+        self._unnamed.clear()
         self.entries = entries
 
     def _collect(self) -> Any:
         out = {str(e.key): e.value for e in self.entries
-               if e.value is not MISSING and not _unnamed(e)}
+               if e.value is not MISSING and e not in self._unnamed}
         return self._finish(out, not self.entries)
 
     def own_errors(self) -> list[str]:
         """Entries added but not named yet, repeated keys."""
-        keys = [str(e.key) for e in self.entries if not _unnamed(e)]
+        keys = [str(e.key) for e in self.entries if e not in self._unnamed]
         problems = []
-        if any(_unnamed(e) for e in self.entries):
+        if self._unnamed:
             problems.append("Every entry needs a key.")
         dupes = sorted({k for k in keys if k and keys.count(k) > 1})
         if dupes:
@@ -323,10 +328,6 @@ class MapField(CompositeField):
             if entry.key == part:
                 return entry
         return None
-
-
-def _unnamed(entry: Field) -> bool:
-    return bool(getattr(entry, "unnamed", False))
 
 
 class ArrayField(CompositeField):
@@ -406,8 +407,7 @@ class ArrayField(CompositeField):
     def _after_reshape(self) -> None:
         self.present = True
         self._null = False
-        self._set_quietly(self._collect())
-        self._notify()
+        self._publish()
 
     def _push(self, value: Any) -> None:
         data = value if isinstance(value, list) else []
@@ -455,7 +455,6 @@ class ChoiceField(CompositeField):
         self.positions = positions  # index of each branch in the oneOf/anyOf list
         self._branch_fields: dict[int, Field] = {}
         self.param.watch(self._on_branch, "branch")
-        self._switching = False
 
     def branch_field(self, index: int | None = None) -> Field:
         """The field of a branch (built on first use); the selected one by default."""
@@ -478,12 +477,11 @@ class ChoiceField(CompositeField):
         return start
 
     def _on_branch(self, event: param.parameterized.Event) -> None:
-        if self._switching:
-            return
+        if self._own_change:
+            return  # picked by a loaded value (see _push)
         self._null = False
         self.present = True
-        self._set_quietly(self._collect())
-        self._notify()
+        self._publish()
 
     def _child_changed(self, child: Field) -> None:
         if child is self._branch_fields.get(self.branch):
@@ -493,11 +491,7 @@ class ChoiceField(CompositeField):
         if value is MISSING or value is None:
             return
         index = self.detect_branch(value)
-        self._switching = True
-        try:
-            self.branch = index
-        finally:
-            self._switching = False
+        self.branch = index
         _load(self.branch_field(index), value)
 
     def _collect(self) -> Any:

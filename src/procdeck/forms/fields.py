@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import param
 
+from procdeck._util.reentry import Reentry
 from procdeck.forms.validation import FORMAT_EXAMPLES, join_path
 
 if TYPE_CHECKING:
@@ -75,6 +76,12 @@ class Field(param.Parameterized):
     field: ``schema`` (translated JSON schema), ``title``, ``description``,
     ``required``, ``nullable``, ``read_only``, ``deprecated``, ``advanced``,
     ``widget`` (the ``x-ui-widget`` hint), ``placeholder``, ``default``.
+
+    A value set from outside is absorbed (composites push it into their children, a
+    JSON field rewrites its text) and announced to the parent or the form. A value the
+    field derives itself (from its children, from its text) is set while
+    ``_own_change`` is held, so its own watcher lets it pass; every other watcher (the
+    page) sees it as usual.
     """
 
     value = param.Parameter(
@@ -119,10 +126,8 @@ class Field(param.Parameterized):
             default=copy.deepcopy(schema["default"]) if "default" in schema else MISSING,
             placeholder=_placeholder(schema),
             listener=None,
-            _quiet=False,
+            _own_change=Reentry(),
             _null_draft=MISSING,
-            _own_errors=[],
-            _error_records=[],
         )
         self.widget: str | None
         self.listener: Callable[[Field], None] | None
@@ -185,20 +190,23 @@ class Field(param.Parameterized):
         self.value = MISSING
 
     def _on_value(self, event: param.parameterized.Event) -> None:
-        if self._quiet:
+        if self._own_change:
             return
-        self._absorb(event.new)
+        with self._own_change:
+            self._absorb(event.new)
         self._notify()
 
     def _absorb(self, value: Any) -> None:
-        """Bring internal state in line with a value set from outside (composites push down)."""
+        """Bring internal state in line with a value set from outside (composites push down).
 
-    def _set_quietly(self, value: Any) -> None:
-        self._quiet = True
-        try:
+        Runs while ``_own_change`` is held: the field's watchers of what it rewrites here
+        (children, text, branch) let those writes pass.
+        """
+
+    def _set_own_value(self, value: Any) -> None:
+        """Set a value the field derived itself: announced to watchers, not absorbed again."""
+        with self._own_change:
             self.value = value
-        finally:
-            self._quiet = False
 
     def _notify(self) -> None:
         if self.parent is not None:
@@ -212,7 +220,7 @@ class Field(param.Parameterized):
     # -- errors -----------------------------------------------------------------------
     def own_errors(self) -> list[str]:
         """Checks JSON schema cannot express (bbox order, unparsable JSON ...)."""
-        return list(self._own_errors)
+        return []
 
     def collect_own_errors(self) -> list[tuple[str, str]]:
         """(path, message) of every own-error check in this subtree (built parts only)."""
@@ -233,7 +241,6 @@ class Field(param.Parameterized):
     def show_errors(self, records: list[tuple[str, str]]) -> None:
         """Display (path, message) records of this subtree; children take theirs."""
         mine = self._route_to_children(records)
-        self._error_records = mine
         own = self.path
         messages = []
         for path, message in mine:
@@ -473,20 +480,15 @@ class BBoxField(NumberRowField):
 
     def _absorb(self, value: Any) -> None:
         if self.object_form and isinstance(value, dict):
-            crs = value.get("crs")
-            self._quiet_crs(crs if isinstance(crs, str) else None)
-
-    def _quiet_crs(self, crs: str | None) -> None:
-        self._syncing_crs = True
-        try:
-            self.crs = crs
-        finally:
-            self._syncing_crs = False
+            self.crs = _crs_of(value)
 
     def _on_crs(self, event: param.parameterized.Event) -> None:
-        if getattr(self, "_syncing_crs", False) or not self.object_form:
+        if not self.object_form:
             return
-        value = dict(self.value) if isinstance(self.value, dict) else {"bbox": []}
+        value = self.value
+        if isinstance(value, dict) and _crs_of(value) == event.new:
+            return  # taken from the value (see _absorb): the two agree already
+        value = dict(value) if isinstance(value, dict) else {"bbox": []}
         if event.new:
             value["crs"] = event.new
         else:
@@ -507,6 +509,12 @@ class BBoxField(NumberRowField):
                 problems.append(f"{lo} ({_num(coords[axis])}) must not be greater than "
                                 f"{hi} ({_num(coords[axis + half])}).")
         return problems
+
+
+def _crs_of(value: dict[str, Any]) -> str | None:
+    """The CRS an OGC bbox object names (None when it names none, or not as text)."""
+    crs = value.get("crs")
+    return crs if isinstance(crs, str) else None
 
 
 def _whole(value: float | None) -> Any:
@@ -534,16 +542,11 @@ class JsonField(Field):
 
     def _absorb(self, value: Any) -> None:
         self._parse_error = None
-        text = "" if value is MISSING else json.dumps(value, indent=2, ensure_ascii=False)
-        self._syncing = True
-        try:
-            self.text = text
-        finally:
-            self._syncing = False
+        self.text = "" if value is MISSING else json.dumps(value, indent=2, ensure_ascii=False)
 
     def _on_text(self, event: param.parameterized.Event) -> None:
-        if getattr(self, "_syncing", False):
-            return
+        if self._own_change:
+            return  # the text was written from the value (see _absorb)
         text = event.new.strip()
         if not text:
             self._parse_error = None
@@ -555,7 +558,7 @@ class JsonField(Field):
             except ValueError as exc:
                 self._parse_error = f"Not valid JSON: {exc}."
                 value = MISSING
-        self._set_quietly(value)
+        self._set_own_value(value)
         self._notify()
 
     def own_errors(self) -> list[str]:

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import param
 
+from procdeck._util.reentry import Reentry
 from procdeck.forms.builder import BuildContext
-from procdeck.forms.containers import ArrayField
+from procdeck.forms.containers import ArrayField, ChoiceField
 from procdeck.forms.fields import MISSING, Field, JsonField
 from procdeck.forms.schema import SchemaError, translate
 from procdeck.forms.validation import (
@@ -158,9 +159,8 @@ def _selected_branch(root: Field | None, error: ValidationError) -> int:
     field = root
     for part in error.absolute_path:
         field = field.child_for(part) if field is not None else None
-    branches = getattr(field, "positions", None)
-    if field is not None and branches is not None and not field.is_null:
-        return branches[field.branch]  # type: ignore[attr-defined]
+    if isinstance(field, ChoiceField) and not field.is_null:
+        return field.positions[field.branch]
     # Nullable fields built from ``anyOf [X, null]`` and unopened parts: the branch
     # with the fewest complaints is the one the value was meant for.
     counts: dict[int, int] = {}
@@ -180,6 +180,10 @@ class InputForm(param.Parameterized):
     ``value`` is the ``inputs`` member of an execute request; set it to load a
     saved request. Every field starts at its schema default (what you see is
     what is sent); inputs with nothing entered are left out.
+
+    The form writes its own state (fields loaded from ``value``, ``value`` collected
+    from the fields) while ``_own_change`` is held: its watchers let those writes pass,
+    and the form refreshes once for all of them.
     """
 
     value = param.Dict(default={}, doc="The execute request's inputs (settable).")
@@ -200,7 +204,7 @@ class InputForm(param.Parameterized):
             key=lambda item: (item[1].order is None, item[1].order or 0.0, item[0]),
         )
         self._ordered = [entry for _, entry in ranked]
-        self._updating = False
+        self._own_change = Reentry()
         for entry in self._ordered:
             entry.field.listener = self._on_field
         self.param.watch(self._on_value, "value")
@@ -239,28 +243,22 @@ class InputForm(param.Parameterized):
     # -- value ------------------------------------------------------------------------
     def reset(self) -> None:
         """Every input back to its default (inputs without one are left empty)."""
-        self._updating = True
-        try:
+        with self._own_change:
             for entry in self._ordered:
                 entry.field.reset()
-        finally:
-            self._updating = False
         self._refresh(list(self._inputs))
 
     def _on_value(self, event: param.parameterized.Event) -> None:
-        if self._updating:
+        if self._own_change:
             return
         given = event.new or {}
-        self._updating = True
-        try:
+        with self._own_change:
             for name, entry in self._inputs.items():
                 entry.field.value = copy.deepcopy(given.get(name, MISSING))
-        finally:
-            self._updating = False
         self._refresh(list(self._inputs))
 
     def _on_field(self, field: Field) -> None:
-        if self._updating:
+        if self._own_change:
             return
         self._refresh([str(field.key)])
 
@@ -279,12 +277,8 @@ class InputForm(param.Parameterized):
         errors: dict[str, list[str]] = {}
         for entry in self._inputs.values():
             errors.update(entry.errors)
-        self._updating = True
-        try:
-            with param.edit_constant(self):
-                self.param.update(value=value, errors=errors, is_valid=not errors)
-        finally:
-            self._updating = False
+        with self._own_change, param.edit_constant(self):
+            self.param.update(value=value, errors=errors, is_valid=not errors)
 
     def validate(self) -> bool:
         """Validate every input again; returns ``is_valid``."""

@@ -51,7 +51,6 @@ __all__ = [
 ]
 
 NOT_SET = "(not set)"
-NO_VALUE = "(no value)"
 
 
 class InlineFactory(WidgetFactory):

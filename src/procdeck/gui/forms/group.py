@@ -23,6 +23,7 @@ from typing import Any
 import param
 from panel.custom import JSComponent
 
+from procdeck._util.reentry import Reentry
 from procdeck.forms import Field
 
 __all__ = ["FieldGroup", "GroupBinding", "InlineSpec"]
@@ -268,7 +269,12 @@ def _same(a: Any, b: Any) -> bool:
 
 
 class GroupBinding:
-    """Keeps a :class:`FieldGroup` and its fields' view-models in step."""
+    """Keeps a :class:`FieldGroup` and its fields' view-models in step.
+
+    ``_own_change`` is held while the binding writes one side from the other: a value
+    the browser sent is not pushed back to it, and the binding's own push to the
+    browser is not taken for an edit.
+    """
 
     def __init__(self, entries: list[tuple[Field, InlineSpec, str]]) -> None:
         self.entries = {fid: (field_, spec) for field_, spec, fid in entries}
@@ -280,7 +286,7 @@ class GroupBinding:
             errors={fid: list(f.errors) for f, s, fid in entries if f.errors},
         )
         self.group.binding = self
-        self._busy = False
+        self._own_change = Reentry()
         # field id -> (shown before, shown after) of a push the browser may not have yet
         self._in_flight: dict[str, tuple[Any, Any]] = {}
         self.group.param.watch(self._on_values, "values")
@@ -296,7 +302,7 @@ class GroupBinding:
                 "disabled": field_.read_only, "attrs": spec.attrs}
 
     def _on_values(self, event: Any) -> None:
-        if self._busy:
+        if self._own_change:
             return
         old = event.old or {}
         for fid, shown in event.new.items():
@@ -309,15 +315,12 @@ class GroupBinding:
                 del self._in_flight[fid]
             if fid in self.entries and (fid not in old or not _same(old[fid], shown)):
                 field_, spec = self.entries[fid]
-                self._busy = True
-                try:
+                with self._own_change:
                     value = spec.from_shown(shown)
                     if spec.apply is not None:
                         spec.apply(value)
                     else:
                         field_.value = value
-                finally:
-                    self._busy = False
 
     def _on_nulls(self, event: Any) -> None:
         old = event.old or {}
@@ -332,17 +335,14 @@ class GroupBinding:
             updates: dict[str, Any] = {}
             shown = spec.to_shown(event.new)
             before = self.group.values.get(fid)
-            if not self._busy and not _same(before, shown):
+            if not self._own_change and not _same(before, shown):
                 updates["values"] = {**self.group.values, fid: shown}
                 self._in_flight[fid] = (before, shown)
             if field_.nullable and bool(self.group.nulls.get(fid)) != (event.new is None):
                 updates["nulls"] = {**self.group.nulls, fid: event.new is None}
             if updates:
-                self._busy = True
-                try:
+                with self._own_change:
                     self.group.param.update(updates)
-                finally:
-                    self._busy = False
         return on_value
 
     def _errors_watcher(self, field_: Field, fid: str) -> Callable[[Any], None]:

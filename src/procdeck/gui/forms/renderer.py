@@ -14,6 +14,7 @@ from typing import Any
 
 import panel as pn
 
+from procdeck._util.reentry import Reentry
 from procdeck.forms import Field
 from procdeck.gui.forms.components import NativeInput
 from procdeck.gui.forms.group import FieldGroup, GroupBinding, InlineSpec
@@ -201,31 +202,25 @@ class FormRenderer:
         """Keep ``widget.<prop>`` and ``field.<field_prop>`` in step, both ways.
 
         ``also`` names widget parameters that report the same edit as it happens
-        (e.g. ``value_input`` of text inputs, for validation while typing).
+        (e.g. ``value_input`` of text inputs, for validation while typing). Each side's
+        write is not echoed back to it (held in ``own_change``): what the person types
+        is not rewritten while they type.
         """
-        busy = False
+        own_change = Reentry()
 
         def on_widget(*events: Any) -> None:
             # several watched parameters changing together arrive as one batch
-            nonlocal busy
-            if busy:
+            if own_change:
                 return
-            busy = True
-            try:
+            with own_change:
                 setattr(field, field_prop, from_widget(events[-1].new))
-            finally:
-                busy = False
 
         def on_field(event: Any) -> None:
-            nonlocal busy
-            if busy:
+            if own_change:
                 return
-            busy = True
-            try:
+            with own_change:
                 shown = to_widget(event.new)
                 widget.param.update({name: shown for name in (prop, *also)})
-            finally:
-                busy = False
 
         widget.param.watch(on_widget, [prop, *also])
         field.param.watch(on_field, field_prop)

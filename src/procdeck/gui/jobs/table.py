@@ -21,6 +21,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from procdeck._util.reentry import Reentry
 from procdeck.client.errors import ClientError
 from procdeck.gui.jobs.details import JobDetailsView
 from procdeck.gui.jobs.notifications import JobNotifications
@@ -150,7 +151,9 @@ class JobTable(Viewer):
         self._on_run_again = on_run_again
         self._on_select = on_select
         self._dispatch = document_dispatcher()
-        self._updating = False
+        # held while the table selects a row itself (the selected job's row after the rows
+        # change, or the row of a job opened elsewhere): that is no person's pick
+        self._own_selection = Reentry()
         self._notice_bad = False
         self._times_refreshed = _now()
         self._titles = dict(poller.process_titles)
@@ -358,15 +361,12 @@ class JobTable(Viewer):
     def _set_value(self, frame: pd.DataFrame) -> None:
         selected = self.selected_job
         page = self.table.page
-        self._updating = True
-        try:
+        with self._own_selection:
             self.table.value = frame
             if selected is not None and selected in frame.index:
                 self.table.selection = [int(frame.index.get_loc(selected))]
             if self.table.page != page:
                 self.table.page = min(page, max(1, self._page_count()))
-        finally:
-            self._updating = False
 
     def _page_count(self) -> int:
         size = self.table.page_size or 1
@@ -459,7 +459,7 @@ class JobTable(Viewer):
     # -- selection and row actions ----------------------------------------------------------
 
     def _on_selection(self, event: param.parameterized.Event) -> None:
-        if self._updating or not event.new:
+        if self._own_selection or not event.new:
             return
         index = self.table.value.index
         if 0 <= event.new[0] < len(index):
@@ -471,11 +471,8 @@ class JobTable(Viewer):
         if job_id in self.table.value.index:
             position = int(self.table.value.index.get_loc(job_id))
             if self.table.selection != [position]:
-                self._updating = True
-                try:
+                with self._own_selection:
                     self.table.selection = [position]
-                finally:
-                    self._updating = False
         if self._on_select is not None:
             self._on_select(job_id)
         elif self.details is not None:
