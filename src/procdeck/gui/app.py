@@ -52,7 +52,8 @@ class App(pn.viewable.Viewer):
     """The whole app for one session.
 
     Args:
-        client: a :class:`procdeck.Client` or :class:`procdeck.AsyncClient`.
+        client: a :class:`procdeck.Client` or :class:`procdeck.AsyncClient`; the app
+            talks to its server (``client.server_url``).
         theme: ``"light"`` or ``"dark"``; default: Panel's theme of the session
             (``?theme=dark`` in the URL).
         notebook: lay out for a notebook cell (no full-height page, no theme toggle).
@@ -61,12 +62,12 @@ class App(pn.viewable.Viewer):
     theme = param.Selector(default=None, objects=[None, LIGHT, DARK])
     notebook = param.Boolean(default=False)
 
-    def __init__(self, client: AnyClient, *, server_url: str | None = None, **params: Any) -> None:
+    def __init__(self, client: AnyClient, **params: Any) -> None:
         super().__init__(**params)
         if self.theme is None:
             self.theme = _current_theme()
         self.client = client
-        self.state = AppState(client, server_url=server_url)
+        self.state = AppState(client)
         self._views: dict[str, pn.viewable.Viewable] = {}
         self._option_views: dict[str, pn.viewable.Viewable] = {}
         self._started = False
