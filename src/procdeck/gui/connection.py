@@ -135,6 +135,8 @@ class ConnectionMonitor(param.Parameterized):
         self.healthy_interval = healthy_interval
         self.backoff = backoff or Backoff()
         self._next_probe = clock()
+        # A flag, not a lock or a shared task: a check while a probe runs answers at once
+        # with what is known, it does not wait for that probe.
         self._probing = False
         self._recover_callbacks: list[Callable[[], Any]] = []
 
