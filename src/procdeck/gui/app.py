@@ -4,11 +4,14 @@ middle, jobs and the selected job's details on the right.
 ``App(client)`` is a Panel ``Viewer``: show it in a notebook, ``.servable()`` it,
 or serve one per browser session with :func:`procdeck.gui.serve.serve_app`.
 State lives in :class:`~procdeck.gui.app_state.AppState`; this module only
-renders it and turns clicks into state calls.
+renders it and turns clicks into state calls. What the page shows of the state is
+bound to it by reference (``param.bind``): each pane's content, visibility and
+disabled state follow the parameters they are made of.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -24,6 +27,7 @@ from procdeck.gui.handover import HANDOVER
 from procdeck.gui.markdown import escape
 from procdeck.gui.process_info import placeholder_html, process_header_html, process_io_html
 from procdeck.gui.request_panel import RequestOptionsView, RequestPreview
+from procdeck.gui.state.request_file import request_filename
 from procdeck.gui.theme import (
     DARK,
     LIGHT,
@@ -32,7 +36,7 @@ from procdeck.gui.theme import (
     shell_classes,
     stylesheets,
 )
-from procdeck.ogc.models import JobStatus
+from procdeck.ogc.models import JobStatus, ProcessDescription
 
 __all__ = ["App"]
 
@@ -52,7 +56,8 @@ class App(pn.viewable.Viewer):
     """The whole app for one session.
 
     Args:
-        client: a :class:`procdeck.Client` or :class:`procdeck.AsyncClient`.
+        client: a :class:`procdeck.Client` or :class:`procdeck.AsyncClient`; the app
+            talks to its server (``client.server_url``).
         theme: ``"light"`` or ``"dark"``; default: Panel's theme of the session
             (``?theme=dark`` in the URL).
         notebook: lay out for a notebook cell (no full-height page, no theme toggle).
@@ -61,12 +66,12 @@ class App(pn.viewable.Viewer):
     theme = param.Selector(default=None, objects=[None, LIGHT, DARK])
     notebook = param.Boolean(default=False)
 
-    def __init__(self, client: AnyClient, *, server_url: str | None = None, **params: Any) -> None:
+    def __init__(self, client: AnyClient, **params: Any) -> None:
         super().__init__(**params)
         if self.theme is None:
             self.theme = _current_theme()
         self.client = client
-        self.state = AppState(client, server_url=server_url)
+        self.state = AppState(client)
         self._views: dict[str, pn.viewable.Viewable] = {}
         self._option_views: dict[str, pn.viewable.Viewable] = {}
         self._started = False
@@ -84,13 +89,16 @@ class App(pn.viewable.Viewer):
 
     def _build(self) -> None:
         css = stylesheets()
+        state, monitor = self.state, self.state.connection
+        shown = param.bind(_is_set, state.param.description)  # a process is on the page
         self.connection_badge = pn.pane.HTML(
-            self._connection_html(), stylesheets=css, margin=0, sizing_mode="fixed",
-            width=340, height=30,
+            param.bind(self._connection_html, monitor.param.status, monitor.param.message,
+                       monitor.param.retry_in_s, monitor.param.reason, monitor.param.detail),
+            stylesheets=css, margin=0, sizing_mode="fixed", width=340, height=30,
         )
         self.retry_button = pn.widgets.Button(
-            label="Retry now", color="default", visible=False, margin=(0, 4),
-            width=100,
+            label="Retry now", color="default", margin=(0, 4), width=100,
+            visible=param.bind(_is_offline, monitor.param.status),
         )
         header_items: list[Any] = [
             pn.pane.HTML(
@@ -115,26 +123,37 @@ class App(pn.viewable.Viewer):
         left = _pane(self.browser, kind="pd-left")
 
         self.process_header = pn.pane.HTML(
-            placeholder_html("Pick a process on the left to see its inputs."),
+            param.bind(self._process_header_html, state.param.description,
+                       state.param.loading, state.param.load_error),
             stylesheets=css, sizing_mode="stretch_width", margin=0,
         )
-        self.process_io = pn.pane.HTML("", stylesheets=css, sizing_mode="stretch_width",
-                                       margin=0, visible=False)
+        self.process_io = pn.pane.HTML(
+            param.bind(_process_io_html, state.param.description),
+            stylesheets=css, sizing_mode="stretch_width", margin=0, visible=shown,
+        )
         self.form_slot = pn.Column(sizing_mode="stretch_width", margin=0)
         self.options_slot = pn.Column(sizing_mode="stretch_width", margin=0)
         self.execute_button = pn.widgets.Button(
-            label="Execute", color="primary", disabled=True, width=130, height=38,
-            margin=(4, 8, 4, 0), stylesheets=[PRIMARY_BUTTON_CSS],
+            label=param.bind(_execute_label, state.param.executing),
+            disabled=param.bind(_execute_disabled, state.param.blockers, state.param.executing),
+            color="primary", width=130, height=38, margin=(4, 8, 4, 0),
+            stylesheets=[PRIMARY_BUTTON_CSS],
         )
         self.status_line = pn.pane.HTML("", stylesheets=css, sizing_mode="stretch_width",
                                         margin=(4, 0))
-        self.blockers_view = pn.pane.HTML("", stylesheets=css, sizing_mode="stretch_width",
-                                          margin=(4, 0), visible=False)
-        self.preview = RequestPreview(stylesheets=css, sizing_mode="stretch_width",
-                                      margin=(4, 0))
+        self.blockers_view = pn.pane.HTML(
+            param.bind(_blockers_html, state.param.blockers),
+            stylesheets=css, sizing_mode="stretch_width", margin=(4, 0),
+            visible=param.bind(bool, state.param.blockers),
+        )
+        self.preview = RequestPreview(
+            text=param.bind(_request_text, state.param.request),
+            filename=param.bind(request_filename, state.param.description),
+            stylesheets=css, sizing_mode="stretch_width", margin=(4, 0),
+        )
         self.request_area = pn.Column(
             self.options_slot, self.preview,
-            sizing_mode="stretch_width", margin=0, visible=False,
+            sizing_mode="stretch_width", margin=0, visible=shown,
         )
         # Execute stays in view below the (scrolling) form, with the reasons it is disabled.
         self.action_bar = pn.Column(
@@ -142,7 +161,7 @@ class App(pn.viewable.Viewer):
                    margin=0, align="center"),
             self.blockers_view,
             css_classes=["pd-actions"], stylesheets=css, sizing_mode="stretch_width",
-            margin=0, visible=False,
+            margin=0, visible=shown,
         )
         middle = _pane(self.process_header, self.process_io, self.form_slot,
                        self.request_area, kind="pd-middle", footer=self.action_bar)
@@ -156,15 +175,16 @@ class App(pn.viewable.Viewer):
         )
 
     def _wire(self) -> None:
+        # What the page shows of the state is bound in _build. Watched here: clicks and
+        # selections that are actions, and what is not a function of the state alone:
+        # the kept form view of a process is put into its slot (and the time noted for
+        # the job table), and the status line and the toasts tell of events (a problem,
+        # a started job), the latest winning.
         state = self.state
         state.catalog.param.watch(self._on_selected, "selected_id")
-        state.param.watch(self._show_process, ["description", "loading", "load_error"])
-        state.param.watch(self._show_request, "request")
-        state.param.watch(self._show_blockers, ["blockers", "executing"])
+        state.param.watch(self._show_form, "description")
         state.param.watch(self._show_problem, "problem")
         state.param.watch(self._show_last_job, "last_job")
-        state.connection.param.watch(self._show_connection,
-                                     ["status", "message", "retry_at", "reason"])
         self.execute_button.on_click(self._on_execute)
         self.retry_button.on_click(self._on_retry)
         self.preview.param.watch(self._on_loaded_file, "loads")
@@ -242,19 +262,17 @@ class App(pn.viewable.Viewer):
         self._mount_jobs_when_idle()
         await self.state.connection.tick()
         await self.state.tick()
-        if self.state.connection.status == ConnectionStatus.OFFLINE:
-            self._show_connection()
 
     # -- state -> view --------------------------------------------------------------------
 
-    def _connection_html(self) -> str:
+    def _connection_html(self, *_: object) -> str:
         monitor = self.state.connection
         status = monitor.status
         if status == ConnectionStatus.ONLINE:
             text = f"Online · {monitor.server_url}" if monitor.server_url else "Online"
         elif status == ConnectionStatus.OFFLINE:
-            wait = monitor.retry_in()
-            again = f"retrying in {wait:.0f} s" if wait and wait >= 1 else "retrying…"
+            seconds = monitor.retry_in_s
+            again = f"retrying in {seconds} s" if seconds else "retrying…"
             text = f"Offline: {monitor.reason or 'server unreachable'}, {again}"
         else:
             text = "Connecting…"
@@ -265,41 +283,29 @@ class App(pn.viewable.Viewer):
             f'<span class="pd-dot"></span><span>{escape(text)}</span></div>'
         )
 
-    def _show_connection(self, *_: object) -> None:
-        self.connection_badge.object = self._connection_html()
-        self.retry_button.visible = self.state.connection.status == ConnectionStatus.OFFLINE
-
     async def _on_selected(self, event: param.parameterized.Event) -> None:
         if event.new:
             await self.state.open(event.new)
 
-    def _show_process(self, *_: object) -> None:
-        state = self.state
-        description = state.description
-        if state.loading and (description is None or description.id != state.loading):
-            summary = state.catalog.get(state.loading)
-            name = summary.title if summary and summary.title else state.loading
-            self.process_header.object = placeholder_html(f"Loading {name}…")
-            return
+    def _process_header_html(self, description: ProcessDescription | None,
+                             loading: str | None, load_error: str) -> str:
+        if loading and (description is None or description.id != loading):
+            summary = self.state.catalog.get(loading)
+            name = summary.title if summary and summary.title else loading
+            return placeholder_html(f"Loading {name}…")
         if description is None:
-            message = state.load_error or "Pick a process on the left to see its inputs."
-            self.process_header.object = placeholder_html(
-                message, icon_name="offline" if state.load_error else "form"
-            )
-            self.process_io.visible = False
+            message = load_error or "Pick a process on the left to see its inputs."
+            return placeholder_html(message, icon_name="offline" if load_error else "form")
+        return process_header_html(description)
+
+    def _show_form(self, *_: object) -> None:
+        description = self.state.description
+        if description is None:
             self.form_slot.objects = []
-            self.request_area.visible = False
-            self.action_bar.visible = False
             return
-        self.process_header.object = process_header_html(description)
-        self.process_io.object = process_io_html(description)
-        self.process_io.visible = True
         self.form_slot.objects = [self._form_view(description.id)]
         self._form_shown_at = time.monotonic()
         self.options_slot.objects = [self._options_view(description.id)]
-        self.preview.filename = state.request_filename()
-        self.request_area.visible = True
-        self.action_bar.visible = True
 
     def _form_view(self, process_id: str) -> pn.viewable.Viewable:
         view = self._views.get(process_id)
@@ -317,22 +323,6 @@ class App(pn.viewable.Viewer):
             view = RequestOptionsView(options) if options.has_choices else pn.Spacer(height=0)
             self._option_views[process_id] = view
         return view
-
-    def _show_request(self, *_: object) -> None:
-        self.preview.show(self.state.request)
-
-    def _show_blockers(self, *_: object) -> None:
-        state = self.state
-        self.execute_button.disabled = not state.can_execute
-        self.execute_button.label = "Execute" if not state.executing else "Executing…"
-        if state.blockers:
-            items = "".join(f"<li>{escape(reason)}</li>" for reason in state.blockers)
-            self.blockers_view.object = (
-                f'<div class="pd-blockers" role="alert">Execute is disabled:<ul>{items}</ul></div>'
-            )
-            self.blockers_view.visible = True
-        else:
-            self.blockers_view.visible = False
 
     def _show_problem(self, *_: object) -> None:
         problem = self.state.problem
@@ -434,6 +424,38 @@ class App(pn.viewable.Viewer):
             await self.state.reuse_request(process_id, request)
 
         pn.state.execute(refill)
+
+
+def _is_set(value: object) -> bool:
+    return value is not None
+
+
+def _is_offline(status: str) -> bool:
+    return status == ConnectionStatus.OFFLINE
+
+
+def _process_io_html(description: ProcessDescription | None) -> str:
+    return process_io_html(description) if description is not None else ""
+
+
+def _execute_label(executing: bool) -> str:
+    return "Executing…" if executing else "Execute"
+
+
+def _execute_disabled(blockers: list[str], executing: bool) -> bool:
+    return bool(blockers) or executing  # AppState.can_execute, from its parts
+
+
+def _blockers_html(blockers: list[str]) -> str:
+    if not blockers:
+        return ""
+    items = "".join(f"<li>{escape(reason)}</li>" for reason in blockers)
+    return f'<div class="pd-blockers" role="alert">Execute is disabled:<ul>{items}</ul></div>'
+
+
+def _request_text(request: dict[str, Any]) -> str:
+    # as RequestPreview.show writes it
+    return json.dumps(request, indent=2, ensure_ascii=False, default=str)
 
 
 def _pane(*objects: Any, kind: str, footer: Any = None) -> pn.Column:

@@ -7,8 +7,9 @@ seconds while online, with exponential backoff while offline. When a probe
 succeeds after a failure, the ``on_recover`` callbacks run (the app reloads
 what it could not load).
 
-Client calls never run on the event loop thread (see
-:func:`procdeck.gui.runtime.call_client`).
+:meth:`ConnectionMonitor.call` is how the app's view-models call the client: off
+the event loop thread (see :func:`procdeck.gui.runtime.call_client`), with the
+outcome reported here.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import param
 from procdeck._util.backoff import Backoff
 from procdeck._util.urls import mask_url
 from procdeck.client.errors import ClientError, ConnectionFailedError, RequestTimeoutError
+from procdeck.gui.runtime import call_client
 
 __all__ = [
     "Backoff",
@@ -95,6 +97,8 @@ class ConnectionMonitor(param.Parameterized):
 
     ``probe`` is a coroutine function that raises when the server is not
     reachable (the app passes a cheap client call, the landing page).
+    ``server_url`` is the client's; it is masked here, once (the monitor is what
+    shows it), so a password in it never reaches the page.
     """
 
     status = param.Selector(
@@ -103,8 +107,14 @@ class ConnectionMonitor(param.Parameterized):
         doc="connecting (nothing known yet), online or offline",
     )
     message = param.String(default="Connecting…", doc="What a person should read about it")
-    server_url = param.String(default="", doc="The server the app talks to")
+    server_url = param.String(default="", constant=True,
+                              doc="The server the app talks to (password masked)")
     retry_at = param.Number(default=None, allow_None=True, doc="time.monotonic() of next try")
+    retry_in_s = param.Integer(
+        default=None, allow_None=True,
+        doc="Whole seconds until the next try while offline, kept current by tick "
+            "(0: any moment now; None while online)",
+    )
     failures = param.Integer(default=0, doc="Failed probes in a row")
     detail = param.String(default="", doc="What the last failure said")
     reason = param.String(default="", doc="Short reason while offline, e.g. 'server unreachable'")
@@ -113,18 +123,20 @@ class ConnectionMonitor(param.Parameterized):
         self,
         probe: Callable[[], Awaitable[Any]],
         *,
+        server_url: str = "",
         healthy_interval: float = 5.0,
         backoff: Backoff | None = None,
         clock: Callable[[], float] = time.monotonic,
         **params: Any,
     ) -> None:
-        super().__init__(**params)
-        self.server_url = mask_url(self.server_url)  # shown in the page: no password
+        super().__init__(server_url=mask_url(server_url) if server_url else "", **params)
         self._probe = probe
         self._clock = clock
         self.healthy_interval = healthy_interval
         self.backoff = backoff or Backoff()
         self._next_probe = clock()
+        # A flag, not a lock or a shared task: a check while a probe runs answers at once
+        # with what is known, it does not wait for that probe.
         self._probing = False
         self._recover_callbacks: list[Callable[[], Any]] = []
 
@@ -143,6 +155,21 @@ class ConnectionMonitor(param.Parameterized):
             return None
         return max(0.0, self.retry_at - self._clock())
 
+    async def call(self, func: Callable[..., Awaitable[T] | T], /, *args: Any) -> T:
+        """``func(*args)`` off the event loop, its outcome reported here; raises what it raises.
+
+        A connection failure takes the monitor offline; any answer brings it online.
+        """
+        try:
+            result = await call_client(func, *args)
+        except Exception as error:
+            if is_connection_error(error):
+                self.report_failure(error)
+            raise
+        if not self.is_online:
+            await self.report_success()
+        return result
+
     async def report_success(self) -> None:
         """A call reached the server."""
         was_offline = self.status != ConnectionStatus.ONLINE
@@ -152,6 +179,7 @@ class ConnectionMonitor(param.Parameterized):
             status=ConnectionStatus.ONLINE,
             message=f"Connected to {self.server_url}" if self.server_url else "Connected",
             retry_at=None,
+            retry_in_s=None,
             failures=0,
             detail="",
             reason="",
@@ -172,6 +200,7 @@ class ConnectionMonitor(param.Parameterized):
             status=ConnectionStatus.OFFLINE,
             message=f"Server{where} unreachable ({title}). Retrying…",
             retry_at=self._next_probe,
+            retry_in_s=self._whole_seconds(delay),
             failures=self.failures + 1,
             detail=detail,
             reason=offline_reason(error),
@@ -197,10 +226,19 @@ class ConnectionMonitor(param.Parameterized):
         return True
 
     async def tick(self) -> None:
-        """Probe if one is due (call this often, e.g. every half second)."""
+        """Probe if one is due (call this often, e.g. every half second); while offline,
+        keep :attr:`retry_in_s` current."""
         if self.is_due():
             await self.check()
+        wait = self.retry_in()
+        if wait is not None:
+            self.retry_in_s = self._whole_seconds(wait)
 
     def retry_now(self) -> None:
         """Make the next :meth:`tick` probe at once (the "Retry now" button)."""
         self._next_probe = self._clock()
+
+    @staticmethod
+    def _whole_seconds(wait: float) -> int:
+        # rounded as the badge has always shown it; under a second is "any moment now"
+        return round(wait) if wait >= 1 else 0

@@ -87,8 +87,10 @@ def make_server(
 ) -> Any:
     """Create (not start) the Bokeh/Panel server that serves the app at ``/``.
 
-    ``timeout``: seconds the default client waits for each answer of the server
-    (default: the client's, 30 s); ignored with a ``client_factory``.
+    ``server_url``, ``access_token`` and ``timeout`` (seconds the default client
+    waits for each answer of the server; default: the client's, 30 s) configure
+    the default client, whose resolved ``server_url`` every session shows; a
+    ``client_factory`` replaces that client and they are ignored.
     """
     configure_panel()
     _import_views()
@@ -101,7 +103,7 @@ def make_server(
     def session() -> pn.viewable.Viewable:
         configure_panel()
         _serve_stylesheets_locally(pn.state.curdoc)
-        return App(factory(), server_url=server_url)
+        return App(factory())
 
     if address in _LOOPBACK:
         origins = sorted({f"{host}:{port}" for host in (*_LOOPBACK, address)})
@@ -138,10 +140,11 @@ def serve_app(
     """Serve the app until Ctrl-C or SIGTERM.
 
     Args:
-        server_url: the OGC API - Processes server (default: the client's configuration).
+        server_url: the OGC API - Processes server (default: the client's configuration);
+            ignored with a ``client_factory`` (the app shows its client's server).
         port, address: where the app listens.
         show: open the app in a web browser.
-        access_token: bearer token for the server.
+        access_token: bearer token for the server (default client only).
         client_factory: builds the client each session uses (default: one shared ``Client``).
         on_started: called with the app's URL once it listens.
         timeout: seconds to wait for each answer of the server (default client only).
