@@ -4,7 +4,9 @@ execute success and failure, connection loss and recovery."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -359,3 +361,35 @@ def test_handover_expires_and_is_bounded() -> None:
     tokens = [store.put(n) for n in range(5)]
     assert len(store) == 3  # the oldest were dropped
     assert store.take(tokens[0]) is None and store.take(tokens[4]) == 4
+
+
+class SlowDescriptionClient(Client):
+    """Answers ``primes_between``'s description only once ``gate`` is set."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = threading.Event()
+
+    def get_process(self, process_id: str) -> ProcessDescription:
+        if process_id == "primes_between":
+            self.gate.wait(10)
+        return super().get_process(process_id)
+
+
+async def test_clicking_back_while_another_process_loads_ends_the_loading(
+        live_server: str) -> None:
+    with SlowDescriptionClient(server_url=live_server, timeout=10) as client:
+        state = AppState(client)
+        assert await state.load_processes()
+        await state.select("sleep_a_while")
+        slow = asyncio.create_task(state.select("primes_between"))
+        for _ in range(100):
+            if state.loading == "primes_between":
+                break
+            await asyncio.sleep(0.01)
+        assert state.loading == "primes_between"
+        await state.select("sleep_a_while")  # back before the other one arrived
+        assert state.loading is None and state.description.id == "sleep_a_while"
+        client.gate.set()
+        await slow
+        assert state.loading is None and state.description.id == "sleep_a_while"

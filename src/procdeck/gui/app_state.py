@@ -163,6 +163,8 @@ class AppState(param.Parameterized):
     async def open(self, process_id: str) -> ProcessDescription | None:
         """Show ``process_id``'s description and (its own, kept) form."""
         if self.description is not None and self.description.id == process_id:
+            if self.loading is not None:  # back to the shown process while another loads
+                self.loading = None
             return self.description
         description = self._descriptions.get(process_id)
         if description is None:
