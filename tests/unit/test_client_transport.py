@@ -97,3 +97,38 @@ def test_a_good_answer_over_a_real_socket(make_client, raw_server) -> None:
     server = raw_server(good)
     conformance = make_client(server_url=server.url).get_conformance()
     assert conformance.conformsTo[0].endswith("/conf/core")
+
+
+def _first_connection_closed_then(body: bytes):
+    """A respond function: the first connection closes unanswered (a keep-alive that ran
+    out as the request left), later ones get ``body``; ``seen`` counts connections."""
+    seen: list[int] = []
+
+    def respond(conn: socket.socket) -> None:
+        seen.append(1)
+        if len(seen) == 1:
+            return
+        conn.sendall(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+            + f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
+
+    return respond, seen
+
+
+def test_a_read_on_a_connection_closed_unanswered_is_sent_once_more(
+        make_client, raw_server) -> None:
+    body = b'{"conformsTo": ["http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core"]}'
+    respond, seen = _first_connection_closed_then(body)
+    server = raw_server(respond)
+    conformance = make_client(server_url=server.url).get_conformance()
+    assert conformance.conformsTo[0].endswith("/conf/core") and len(seen) == 2
+
+
+def test_an_execute_request_is_never_sent_twice(make_client, raw_server) -> None:
+    respond, seen = _first_connection_closed_then(b'{"jobID": "j", "status": "accepted"}')
+    server = raw_server(respond)
+    with pytest.raises(ConnectionFailedError, match="connection failed"):
+        make_client(server_url=server.url).execute_process("p", {"x": 1})
+    assert len(seen) == 1  # a second job must not be started behind the user's back

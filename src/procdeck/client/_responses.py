@@ -317,6 +317,21 @@ def _os_reason(exc: BaseException) -> str | None:
     return reason
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+def send_again(call: Call, exc: Exception) -> bool:
+    """True when ``call`` may be sent once more after ``exc``: a GET or HEAD whose
+    pooled connection the server closed before answering (its keep-alive ran out
+    as the request left). Nothing else is repeated: an execute request must not
+    start a second job."""
+    return (
+        call.method in _SAFE_METHODS
+        and isinstance(exc, httpx.RemoteProtocolError)
+        and "without sending a response" in str(exc)
+    )
+
+
 def transport_error(call: Call, exc: Exception) -> ClientError:
     """The procdeck exception for an httpx transport failure."""
     url = str(call.url)

@@ -22,7 +22,7 @@ from procdeck.client._core import (
 )
 from procdeck.client._polling import poll_jobs
 from procdeck.client._protocol import Call, Flow, Sleep
-from procdeck.client._responses import transport_error, where
+from procdeck.client._responses import send_again, transport_error, where
 from procdeck.client.config import ClientConfig
 from procdeck.client.errors import ClientError
 from procdeck.client.feed import JobFeed, JobSnapshot
@@ -87,16 +87,20 @@ class Client(ClientBase):
     def _send(self, call: Call) -> httpx.Response:
         if self._http.is_closed:
             raise ClientError(f"{where(call)}: the client is closed", url=call.url)
-        try:
-            return self._http.request(
-                call.method,
-                call.url,
-                params=call.params or None,
-                headers=call.headers,
-                content=call.body,
-            )
-        except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise transport_error(call, exc) from exc
+        for attempt in (1, 2):
+            try:
+                return self._http.request(
+                    call.method,
+                    call.url,
+                    params=call.params or None,
+                    headers=call.headers,
+                    content=call.body,
+                )
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                if attempt == 1 and send_again(call, exc):
+                    continue  # a stale pooled connection: once more, on a fresh one
+                raise transport_error(call, exc) from exc
+        raise AssertionError("unreachable")
 
     def _run(self, flow: Flow[T]) -> T:
         try:
