@@ -106,6 +106,7 @@ def test_framework_errors_are_problem_json(client):
     ("body", "expected"),
     [
         (b"{not json", "not valid JSON"),
+        (b" ", "not valid JSON"),  # found by schemathesis: whitespace is no JSON document
         (b"[1, 2]", "must be a JSON object"),
         (b'{"x": 1}', "Unknown member(s) ['x']"),
         (b'{"inputs": [1]}', "'inputs' must be an object"),

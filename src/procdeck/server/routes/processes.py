@@ -141,7 +141,7 @@ def _parse_request(body: bytes, max_depth: int = DEFAULT_MAX_JSON_DEPTH) -> Exec
 
     That is also where the non-standard ``"mode": "async"`` of older clients is honoured.
     """
-    if not body.strip():
+    if not body:  # no body at all: the process's defaults (whitespace is no JSON document)
         return execute_document(None)
     try:
         document = json.loads(body)
@@ -266,7 +266,7 @@ async def execute_process(processID: str, request: Request) -> Response:
     base = base_url(request)
     subscription = parse_subscriber(document.get("subscriber"), state.callbacks, base)
     manager = state.manager
-    job = manager.submit(process, kwargs, body.decode("utf-8", "replace") if body.strip() else "{}",
+    job = manager.submit(process, kwargs, body.decode("utf-8", "replace") if body else "{}",
                          subscription)
     await durable(manager.store, job.id)  # acknowledged means saved: nothing lost to a crash
     location = f"{base}/jobs/{job.id}"
