@@ -60,6 +60,38 @@ def _started_server(tmp: Path) -> ServerProcess:
     return process
 
 
+# A kernel start-up file for the Voila test: every widget comm opened or closed is written
+# to a trace file, so a page that says "model not found" tells whether the app's widget was
+# closed (and from where) or never opened.
+WIDGET_TRACE = """
+import os, time, traceback
+import ipywidgets
+
+_trace = os.environ["PROCDECK_TEST_WIDGET_TRACE"]
+_open, _close = ipywidgets.Widget.open, ipywidgets.Widget.close
+
+def _note(kind, widget, stack=False):
+    line = f"{time.time():.3f} pid {os.getpid()} {kind} {widget.model_id} {type(widget).__name__}"
+    if stack:
+        line += " from " + " < ".join(
+            f"{f.name}@{os.path.basename(f.filename)}:{f.lineno}"
+            for f in traceback.extract_stack()[-8:-2][::-1])
+    with open(_trace, "a") as file:
+        file.write(line + "\\n")
+
+def _traced_open(self):
+    _open(self)
+    _note("open", self)
+
+def _traced_close(self):
+    if self.comm is not None:
+        _note("close", self, stack=True)
+    _close(self)
+
+ipywidgets.Widget.open, ipywidgets.Widget.close = _traced_open, _traced_close
+"""
+
+
 def _frontend(kind: str, server: ServerProcess, tmp: Path) -> Iterator[JupyterFrontend]:
     root = tmp / "notebooks"
     root.mkdir()
@@ -70,8 +102,14 @@ def _frontend(kind: str, server: ServerProcess, tmp: Path) -> Iterator[JupyterFr
     write_notebook(root / "jobs.ipynb", JOBS)
     write_notebook(root / "widget.ipynb", WIDGET)
     (root / "gui.ipynb").write_bytes((ROOT_DIR / "notebooks" / "gui.ipynb").read_bytes())
-    frontend = JupyterFrontend(kind, root, tmp / "home",
-                               env={"PROCDECK_SERVER_URL": server.url}).start()
+    env = {"PROCDECK_SERVER_URL": server.url}
+    if kind == "voila":
+        startup = tmp / "ipython" / "profile_default" / "startup"
+        startup.mkdir(parents=True)
+        (startup / "00-widget-trace.py").write_text(WIDGET_TRACE)
+        env |= {"IPYTHONDIR": str(tmp / "ipython"),
+                "PROCDECK_TEST_WIDGET_TRACE": str(tmp / "widget-trace.log")}
+    frontend = JupyterFrontend(kind, root, tmp / "home", env=env).start()
     try:
         yield frontend
     finally:
@@ -414,8 +452,12 @@ def test_voila_draws_the_app_offline_and_it_works(browser, voila: JupyterFronten
         except AssertionError as error:
             page.screenshot(path=str(voila.log_path.with_suffix(".failed.png")))
             console = "\n".join(watch.console[-60:])
+            trace = Path(voila.env["PROCDECK_TEST_WIDGET_TRACE"])
+            widgets = trace.read_text()[-3000:] if trace.exists() else "(no trace written)"
             raise AssertionError(f"{error}\npage console:\n{console}\n"
-                                 f"voila log:\n{voila.log()[-4000:]}") from None
+                                 f"voila log:\n{voila.log()[-4000:]}\n"
+                                 f"widget comms opened/closed in the kernels:\n{widgets}"
+                                 ) from None
         page.get_by_role("button", name="Prime Processor").click()
         max_val = page.get_by_label("Max Val", exact=True).first
         expect(max_val).to_be_editable(timeout=TIMEOUT)
