@@ -170,3 +170,46 @@ def closed_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+class Counting(httpx.HTTPTransport):
+    """The real transport, remembering each request's URL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[httpx.URL] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request.url)
+        return super().handle_request(request)
+
+
+class AsyncCounting(httpx.AsyncHTTPTransport):
+    """The real async transport, remembering each request's URL."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[httpx.URL] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request.url)
+        return await super().handle_async_request(request)
+
+
+def server_with_jobs(root: Any, count: int) -> Iterator[str]:
+    """A real server of its own (store under ``root``) holding exactly ``count`` finished
+    ``primes_between`` jobs; yields its URL (for a module fixture), stops it after."""
+    from procdeck.server.testing import ServerProcess
+
+    server = ServerProcess(
+        store=root / "jobs.sqlite", data_dir=root / "data", log_path=root / "server.log"
+    )
+    server.start()
+    try:
+        with Client(server.url) as client:
+            for _ in range(count):
+                job = client.execute_process("primes_between", {})
+                client.wait_for_job(job.jobID, timeout=20)
+        yield server.url
+    finally:
+        server.stop()

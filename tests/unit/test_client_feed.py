@@ -13,7 +13,7 @@ from typing import Any
 import client_support
 import httpx
 import pytest
-from client_support import SERVER, Recorder, json_response
+from client_support import SERVER, Counting, Recorder, json_response
 
 from procdeck.client import AsyncClient, BadRequestError, Client, JobFeed, JobSnapshot
 from procdeck.client.feed import DEFAULT_PAGE_LIMIT
@@ -24,36 +24,10 @@ isolated_config = client_support.isolated_config
 pytestmark = pytest.mark.integration
 
 
-class Counting(httpx.HTTPTransport):
-    """The real transport, remembering each request's URL."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[httpx.URL] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request.url)
-        return super().handle_request(request)
-
-
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own with exactly three finished jobs."""
-    from procdeck.server.testing import ServerProcess
-
-    root = tmp_path_factory.mktemp("feed-server")
-    server = ServerProcess(
-        store=root / "jobs.sqlite", data_dir=root / "data", log_path=root / "server.log"
-    )
-    server.start()
-    try:
-        with Client(server.url) as client:
-            for _ in range(3):
-                job = client.execute_process("primes_between", {})
-                client.wait_for_job(job.jobID, timeout=20)
-        yield server.url
-    finally:
-        server.stop()
+    yield from client_support.server_with_jobs(tmp_path_factory.mktemp("feed-server"), 3)
 
 
 # -- list mode and titles: the real server ---------------------------------------------------

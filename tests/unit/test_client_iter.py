@@ -14,7 +14,7 @@ from typing import Any
 import client_support
 import httpx
 import pytest
-from client_support import SERVER, Recorder, json_response
+from client_support import SERVER, AsyncCounting, Counting, Recorder, json_response
 
 from procdeck.client import AsyncClient, Client
 
@@ -23,48 +23,10 @@ isolated_config = client_support.isolated_config
 pytestmark = pytest.mark.integration
 
 
-class Counting(httpx.HTTPTransport):
-    """The real transport, remembering each request's path and query."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[httpx.URL] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request.url)
-        return super().handle_request(request)
-
-
-class AsyncCounting(httpx.AsyncHTTPTransport):
-    """The real async transport, remembering each request's URL."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests: list[httpx.URL] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request.url)
-        return await super().handle_async_request(request)
-
-
 @pytest.fixture(scope="module")
 def jobs_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own with exactly five finished jobs."""
-    from procdeck.server.testing import ServerProcess
-
-    root = tmp_path_factory.mktemp("iter-server")
-    server = ServerProcess(
-        store=root / "jobs.sqlite", data_dir=root / "data", log_path=root / "server.log"
-    )
-    server.start()
-    try:
-        with Client(server.url) as client:
-            for _ in range(5):
-                job = client.execute_process("primes_between", {})
-                client.wait_for_job(job.jobID, timeout=20)
-        yield server.url
-    finally:
-        server.stop()
+    yield from client_support.server_with_jobs(tmp_path_factory.mktemp("iter-server"), 5)
 
 
 def test_iter_jobs_fetches_page_two_only_when_reached(jobs_server: str) -> None:
