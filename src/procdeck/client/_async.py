@@ -254,13 +254,16 @@ class AsyncClient(ClientBase):
         After the server's jobs come the ones it ran synchronously that this
         client keeps and the server did not list (as in :meth:`get_jobs`).
         """
-        query = JobQuery.of(process_id, status, type, datetime, min_duration, max_duration)
-        pager = self._core.job_pager(query, page_size)
+        pages = self.iter_job_pages(
+            process_id, status, page_size=page_size, type=type, datetime=datetime,
+            min_duration=min_duration, max_duration=max_duration,
+        )
         listed: set[str] = set()
-        while (page := await self._run(pager.next_page())) is not None:
+        async for page in pages:
             for job in page.jobs:
                 listed.add(job.jobID)
                 yield job
+        query = JobQuery.of(process_id, status, type, datetime, min_duration, max_duration)
         for job in self._core.local_jobs(query, listed):
             yield job
 
