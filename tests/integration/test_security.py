@@ -203,8 +203,9 @@ def test_a_configured_limit_also_holds_for_chunked_bodies(server_factory):
     assert_problem(chunked, 413)
     endless = httpx.post(url, content=chunks(100_000, 10_000), headers=headers, timeout=30)
     assert_problem(endless, 413)  # 1 GB offered, refused without reading it all
-    small = httpx.post(url, content=chunks(1, 20), headers=headers)
-    # whitespace only: an empty request, defaults apply (run synchronously: the results)
+    small = httpx.post(url, content=iter([b'{"inputs": {}}', b" " * 20]), headers=headers)
+    assert small.request.headers.get("transfer-encoding") == "chunked"
+    # under the limit, chunked: read whole; defaults apply (run synchronously: the results)
     assert small.status_code == 200, small.text
     with Client(server.url) as client:  # the server is fine afterwards
         job_id = small.headers["location"].rsplit("/", 1)[1]

@@ -538,3 +538,18 @@ def test_typed_json_is_not_rewritten_and_a_loaded_value_is_shown_once():
     form.value = {"x": [1]}
     text = json.dumps([1], indent=2)
     assert sorted(seen[1:]) == [("value", text), ("value_input", text)]
+
+
+def test_no_value_unchecked_and_typed_into_in_one_message_keeps_the_typed_text():
+    # the browser batches the unchecked "No value" box with the first key typed
+    form = InputForm(json.loads((DATA / "simulate_scene.json").read_text()))
+    layout = InputFormView(form).__panel__()
+    group = group_of(layout, "Output path")
+    fid = group.field_id("Output path")
+    pushed: list[Any] = []
+    group.param.watch(lambda event: pushed.append(event.new.get(fid)), "values")
+    group.param.update(nulls={**group.nulls, fid: False}, values={**group.values, fid: "/"})
+    assert form.value["output_path"] == "/"
+    assert pushed == ["/"]  # the browser's own message; no draft pushed back over it
+    group.values = {**group.values, fid: "/tmp/out"}
+    assert form.value["output_path"] == "/tmp/out" and not group.nulls[fid]

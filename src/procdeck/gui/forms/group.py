@@ -289,8 +289,9 @@ class GroupBinding:
         self._own_change = Reentry()
         # field id -> (shown before, shown after) of a push the browser may not have yet
         self._in_flight: dict[str, tuple[Any, Any]] = {}
-        self.group.param.watch(self._on_values, "values")
-        self.group.param.watch(self._on_nulls, "nulls")
+        # one watcher for both: a message of the browser may carry an unchecked
+        # "No value" together with the first character typed into that field
+        self.group.param.watch(self._on_browser, ["values", "nulls"])
         for field_, spec, fid in entries:
             field_.param.watch(self._field_watcher(field_, spec, fid), "value")
             field_.param.watch(self._errors_watcher(field_, fid), "errors")
@@ -300,6 +301,21 @@ class GroupBinding:
         return {"id": fid, "control": spec.control, "label": field_.title,
                 "help": field_.help_text, "nullable": field_.nullable,
                 "disabled": field_.read_only, "attrs": spec.attrs}
+
+    def _on_browser(self, *events: Any) -> None:
+        by_name = {event.name: event for event in events}
+        values, nulls = by_name.get("values"), by_name.get("nulls")
+        typed: set[str] = set()
+        if values is not None:
+            old = values.old or {}
+            typed = {fid for fid, shown in values.new.items()
+                     if fid not in old or not _same(old[fid], shown)}
+        # nulls first: a field switched on and typed into in one message takes the
+        # typed text, not its draft (whose push would wipe what is being typed)
+        if nulls is not None:
+            self._on_nulls(nulls, typed)
+        if values is not None:
+            self._on_values(values)
 
     def _on_values(self, event: Any) -> None:
         if self._own_change:
@@ -322,12 +338,17 @@ class GroupBinding:
                     else:
                         field_.value = value
 
-    def _on_nulls(self, event: Any) -> None:
+    def _on_nulls(self, event: Any, typed: set[str]) -> None:
         old = event.old or {}
         for fid, null in event.new.items():
             if fid in self.entries and bool(old.get(fid)) != bool(null):
                 field_, _ = self.entries[fid]
-                if bool(null) != (field_.value is None):
+                if bool(null) == (field_.value is None):
+                    continue
+                if not null and fid in typed:
+                    with self._own_change:  # the typed value follows; push nothing
+                        field_.set_null(False)
+                else:
                     field_.set_null(bool(null))
 
     def _field_watcher(self, field_: Field, spec: InlineSpec, fid: str) -> Callable[[Any], None]:
