@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -21,9 +23,18 @@ from procdeck.client._core import (
     Strings,
     SubscriberLike,
 )
+from procdeck.client._download import ProgressLike
+from procdeck.client._opening import (
+    download_result,
+    open_prepared,
+    prepare_results,
+    read_link,
+    zarr_fetcher,
+)
 from procdeck.client._polling import poll_jobs
-from procdeck.client._protocol import Call, Flow, Sleep
-from procdeck.client._responses import send_again, transport_error, where
+from procdeck.client._protocol import Call, Download, Flow, Sleep
+from procdeck.client._responses import CHUNK_SIZE, send_again, transport_error, where
+from procdeck.client._sync import Client
 from procdeck.client.config import ClientConfig
 from procdeck.client.errors import ClientError
 from procdeck.client.feed import JobFeed, JobSnapshot
@@ -39,6 +50,10 @@ from procdeck.ogc.models import (
 )
 
 T = TypeVar("T")
+
+
+def _no_fetch(url: str, byte_range: str | None) -> bytes | None:
+    raise AssertionError("no remote store was asked for")
 
 
 class AsyncClient(ClientBase):
@@ -65,12 +80,17 @@ class AsyncClient(ClientBase):
     ) -> None:
         super().__init__(resolve_config(server_url, access_token, user_name, config))
         self._http = httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=True)
+        self._timeout = timeout
+        self._twin: Client | None = None  # blocking, for remote Zarr stores read in threads
+        self._twin_lock = threading.Lock()
 
     # -- lifecycle --------------------------------------------------------------------------
 
     async def close(self) -> None:
         """Close the connection pool. The client cannot be used afterwards."""
         await self._http.aclose()
+        if self._twin is not None:
+            self._twin.close()
 
     aclose = close
 
@@ -105,6 +125,33 @@ class AsyncClient(ClientBase):
                 raise transport_error(call, exc) from exc
         raise AssertionError("unreachable")
 
+    async def _download(self, step: Download) -> httpx.Response:
+        # the sink writes to local disk in the event loop: chunks of CHUNK_SIZE take
+        # about a millisecond each there
+        call, sink = step.call, step.sink
+        if self._http.is_closed:
+            raise ClientError(f"{where(call)}: the client is closed", url=call.url)
+        for attempt in (1, 2):
+            try:
+                async with self._http.stream(call.method, call.url, params=call.params or None,
+                                             headers=call.headers, content=call.body) as response:
+                    if not sink.begin(response):
+                        await response.aread()
+                        return response
+                    try:
+                        async for chunk in response.aiter_bytes(CHUNK_SIZE):
+                            sink.write(chunk)
+                    except BaseException:
+                        sink.abort()
+                        raise
+                    sink.end()
+                    return response
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                if attempt == 1 and send_again(call, exc):
+                    continue  # a stale pooled connection: once more, on a fresh one
+                raise transport_error(call, exc) from exc
+        raise AssertionError("unreachable")
+
     async def _run(self, flow: Flow[T]) -> T:
         try:
             step = next(flow)
@@ -112,6 +159,8 @@ class AsyncClient(ClientBase):
                 reply: httpx.Response | None = None
                 if isinstance(step, Call):
                     reply = await self._send(step)
+                elif isinstance(step, Download):
+                    reply = await self._download(step)
                 elif isinstance(step, Sleep):
                     await anyio.sleep(step.seconds)
                 else:
@@ -314,6 +363,64 @@ class AsyncClient(ClientBase):
                 on_update=on_update,
             )
         )
+
+    # -- results as data --------------------------------------------------------------------
+
+    async def read_link(
+        self, href: str, *, max_bytes: int | None = None
+    ) -> tuple[bytes, str | None]:
+        """The body a result link points to and its media type (None when not told).
+
+        Fetched through this client (its token goes only to its own server);
+        ``file://`` links and paths on this machine are read in place. Raises
+        :class:`~procdeck.results.ResultOpenError` when the body is larger than ``max_bytes``.
+        """
+        return await self._run(read_link(self._core, href, max_bytes))
+
+    async def download_job_result(
+        self, job_id: str, output: str | None = None, directory: str | Path = ".", *,
+        progress: ProgressLike = None,
+    ) -> Path | dict[str, Path]:
+        """Write a job's output (or every output) as files into ``directory``.
+
+        Links are streamed (memory stays flat, a progress bar for large ones where
+        someone can see it; ``progress`` may be a callable ``(done, total)``);
+        inline values are written in their media type. Returns the file of
+        ``output``, or a dict of files by output id.
+        """
+        written = await self._run(download_result(self._core, job_id, output, Path(directory),
+                                            progress=progress))
+        return written[output] if output is not None else written
+
+    async def open_job_result(
+        self, job_id: str, output: str | None = None, *, as_: str | None = None,
+        wait: bool = True, timeout: float | None = None, progress: ProgressLike = None,
+    ) -> Any:
+        """A job's output opened as the object to work with.
+
+        ``xarray.Dataset`` for Zarr (lazily over HTTP: only metadata is read) and
+        NetCDF, ``pandas.DataFrame`` for CSV and Parquet, ``geopandas.GeoDataFrame``
+        for GeoJSON, ``PIL.Image`` for PNG/JPEG, dict/list for JSON, str/bytes
+        otherwise (see :mod:`procdeck.results`; ``as_="pandas"`` forces a kind).
+        ``output=None`` opens the only output, or returns a dict of all. With
+        ``wait`` the job is awaited first (``timeout`` seconds at most). Linked
+        files are downloaded to the cache (``$PROCDECK_CACHE_DIR``), with progress.
+        Raises :class:`~procdeck.results.ResultOpenError` for a result no opener
+        can read (naming the extra to install when that is the reason).
+        """
+        prepared = await self._run(prepare_results(self._core, job_id, output, as_=as_,
+                                                   wait=wait, timeout=timeout, progress=progress))
+        fetch = zarr_fetcher(self._core, self._blocking_send) if any(
+            item.remote for item in prepared.values()) else _no_fetch
+        # opening reads files (and a remote Zarr's metadata): not on the event loop
+        return await anyio.to_thread.run_sync(open_prepared, prepared, output, as_, fetch)
+
+    def _blocking_send(self, call: Call) -> httpx.Response:
+        """Send from a worker thread (a remote Zarr's store) on a blocking twin of this client."""
+        with self._twin_lock:
+            if self._twin is None:
+                self._twin = Client(config=self.config, timeout=self._timeout)
+        return self._twin._send(call)
 
     async def run_process(
         self, process_id: str, request: RequestLike = None, *, timeout: float | None = None

@@ -2,7 +2,8 @@
 
 Every client operation is written once, as a generator (a *flow*) that yields
 steps and receives their outcome: a :class:`Call` is answered with the
-``httpx.Response``, a :class:`Sleep` and a :class:`Notify` with ``None``. The
+``httpx.Response``, a :class:`Download` with the response whose body went to its sink,
+a :class:`Sleep` and a :class:`Notify` with ``None``. The
 sync :class:`~procdeck.client.Client` drives flows with blocking I/O, the
 :class:`~procdeck.client.AsyncClient` with ``await``. So paging, polling and the
 interpretation of every answer live in one place and the two clients stay thin.
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import httpx
 
@@ -60,5 +61,38 @@ class Notify:
     value: Any
 
 
-Step = Call | Sleep | Notify
+class Sink(Protocol):
+    """Where a :class:`Download` streams a response body to."""
+
+    def begin(self, response: httpx.Response) -> bool:
+        """Look at the status and headers: True to stream the body here, False to read it whole
+        (an error answer, which the flow then reports). May raise to refuse the body."""
+        ...
+
+    def write(self, chunk: bytes) -> None:
+        """Take the next part of the body (may raise: too large, disk full)."""
+        ...
+
+    def end(self) -> None:
+        """The whole body arrived."""
+        ...
+
+    def abort(self) -> None:
+        """The transfer broke off: drop what was written."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """Send ``call`` and stream the body of a successful answer into ``sink``.
+
+    Answered with the response (its body already consumed by the sink, or read
+    whole when the sink declined it).
+    """
+
+    call: Call
+    sink: Sink
+
+
+Step = Call | Download | Sleep | Notify
 Flow = Generator[Step, httpx.Response | None, T]

@@ -44,6 +44,8 @@ from procdeck.ogc.vocabulary import MEDIA_JSON, REL_MONITOR
 M = TypeVar("M", bound=BaseModel)
 
 _SUMMARY_LENGTH = 200
+CHUNK_SIZE = 1 << 20
+"""Bytes per read while streaming a body to a file or a size-limited buffer."""
 _OGC_EXCEPTIONS: dict[str, type[NotFoundError]] = {
     "no-such-process": NoSuchProcessError,
     "no-such-job": NoSuchJobError,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
 
@@ -20,9 +21,17 @@ from procdeck.client._core import (
     Strings,
     SubscriberLike,
 )
+from procdeck.client._download import ProgressLike
+from procdeck.client._opening import (
+    download_result,
+    open_prepared,
+    prepare_results,
+    read_link,
+    zarr_fetcher,
+)
 from procdeck.client._polling import poll_jobs
-from procdeck.client._protocol import Call, Flow, Sleep
-from procdeck.client._responses import send_again, transport_error, where
+from procdeck.client._protocol import Call, Download, Flow, Sleep
+from procdeck.client._responses import CHUNK_SIZE, send_again, transport_error, where
 from procdeck.client.config import ClientConfig
 from procdeck.client.errors import ClientError
 from procdeck.client.feed import JobFeed, JobSnapshot
@@ -102,6 +111,31 @@ class Client(ClientBase):
                 raise transport_error(call, exc) from exc
         raise AssertionError("unreachable")
 
+    def _download(self, step: Download) -> httpx.Response:
+        call, sink = step.call, step.sink
+        if self._http.is_closed:
+            raise ClientError(f"{where(call)}: the client is closed", url=call.url)
+        for attempt in (1, 2):
+            try:
+                with self._http.stream(call.method, call.url, params=call.params or None,
+                                       headers=call.headers, content=call.body) as response:
+                    if not sink.begin(response):
+                        response.read()
+                        return response
+                    try:
+                        for chunk in response.iter_bytes(CHUNK_SIZE):
+                            sink.write(chunk)
+                    except BaseException:
+                        sink.abort()
+                        raise
+                    sink.end()
+                    return response
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                if attempt == 1 and send_again(call, exc):
+                    continue  # a stale pooled connection: once more, on a fresh one
+                raise transport_error(call, exc) from exc
+        raise AssertionError("unreachable")
+
     def _run(self, flow: Flow[T]) -> T:
         try:
             step = next(flow)
@@ -109,6 +143,8 @@ class Client(ClientBase):
                 reply: httpx.Response | None = None
                 if isinstance(step, Call):
                     reply = self._send(step)
+                elif isinstance(step, Download):
+                    reply = self._download(step)
                 elif isinstance(step, Sleep):
                     time.sleep(step.seconds)
                 else:
@@ -303,6 +339,52 @@ class Client(ClientBase):
                 on_update=on_update,
             )
         )
+
+    # -- results as data --------------------------------------------------------------------
+
+    def read_link(self, href: str, *, max_bytes: int | None = None) -> tuple[bytes, str | None]:
+        """The body a result link points to and its media type (None when not told).
+
+        Fetched through this client (its token goes only to its own server);
+        ``file://`` links and paths on this machine are read in place. Raises
+        :class:`~procdeck.results.ResultOpenError` when the body is larger than ``max_bytes``.
+        """
+        return self._run(read_link(self._core, href, max_bytes))
+
+    def download_job_result(
+        self, job_id: str, output: str | None = None, directory: str | Path = ".", *,
+        progress: ProgressLike = None,
+    ) -> Path | dict[str, Path]:
+        """Write a job's output (or every output) as files into ``directory``.
+
+        Links are streamed (memory stays flat, a progress bar for large ones where
+        someone can see it; ``progress`` may be a callable ``(done, total)``);
+        inline values are written in their media type. Returns the file of
+        ``output``, or a dict of files by output id.
+        """
+        written = self._run(download_result(self._core, job_id, output, Path(directory),
+                                            progress=progress))
+        return written[output] if output is not None else written
+
+    def open_job_result(
+        self, job_id: str, output: str | None = None, *, as_: str | None = None,
+        wait: bool = True, timeout: float | None = None, progress: ProgressLike = None,
+    ) -> Any:
+        """A job's output opened as the object to work with.
+
+        ``xarray.Dataset`` for Zarr (lazily over HTTP: only metadata is read) and
+        NetCDF, ``pandas.DataFrame`` for CSV and Parquet, ``geopandas.GeoDataFrame``
+        for GeoJSON, ``PIL.Image`` for PNG/JPEG, dict/list for JSON, str/bytes
+        otherwise (see :mod:`procdeck.results`; ``as_="pandas"`` forces a kind).
+        ``output=None`` opens the only output, or returns a dict of all. With
+        ``wait`` the job is awaited first (``timeout`` seconds at most). Linked
+        files are downloaded to the cache (``$PROCDECK_CACHE_DIR``), with progress.
+        Raises :class:`~procdeck.results.ResultOpenError` for a result no opener
+        can read (naming the extra to install when that is the reason).
+        """
+        prepared = self._run(prepare_results(self._core, job_id, output, as_=as_, wait=wait,
+                                             timeout=timeout, progress=progress))
+        return open_prepared(prepared, output, as_, zarr_fetcher(self._core, self._send))
 
     def run_process(
         self, process_id: str, request: RequestLike = None, *, timeout: float | None = None

@@ -78,3 +78,11 @@ class AnyClient(Protocol):
 
     def dismiss_job(self, job_id: str) -> Maybe[JobInfo]:
         """``DELETE /jobs/{id}``."""
+
+    def read_link(self, href: str, *, max_bytes: int | None = None
+                  ) -> Maybe[tuple[bytes, str | None]]:
+        """The body of a result link (through the client) and its media type."""
+
+    def open_job_result(self, job_id: str, output: str | None = None, *, as_: str | None = None,
+                        wait: bool = True, timeout: float | None = None) -> Maybe[Any]:
+        """A job's output opened as the object to work with (see :mod:`procdeck.results`)."""
