@@ -16,6 +16,7 @@ import traceback
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -390,13 +391,35 @@ def _print_results(results: dict[str, Any], as_json: bool) -> None:
 @app.command()
 def results(
     job_id: Annotated[str, typer.Argument(help="The job id.")],
+    output: Annotated[str | None, typer.Option(
+        "--output", "-o", help="Only this output (default: every output).")] = None,
+    download: Annotated[Path | None, typer.Option(
+        "--download", "-d", file_okay=False,
+        help="Write the output(s) as files into this directory: links streamed with "
+             "progress, values in their media type.")] = None,
     server_url: ServerUrlOption = None,
     as_json: JsonOption = False,
     debug: DebugOption = False,
 ) -> None:
-    """Print the results of a finished job."""
+    """Print the results of a finished job, or download them as files."""
     with reporting(debug), open_client(server_url) as client:
-        _print_results(client.get_job_results(job_id).to_dict(), as_json)
+        if download is None:
+            document = client.get_job_results(job_id).to_dict()
+            if output is not None:
+                if output not in document:
+                    known = ", ".join(sorted(document)) or "none"
+                    typer.echo(f"error: job {job_id} has no output {output!r} (its outputs: "
+                               f"{known})", err=True)
+                    raise typer.Exit(EXIT_USAGE)
+                document = {output: document[output]}
+            _print_results(document, as_json)
+            return
+        written = client.download_job_result(job_id, output, download, progress=True)
+        files = {output: written} if isinstance(written, Path) else written
+        if as_json:
+            _print_json({name: str(path) for name, path in files.items()})
+        else:
+            typer.echo(format_table(["output", "file"], [[n, str(p)] for n, p in files.items()]))
 
 
 @app.command()
