@@ -259,6 +259,12 @@ def _wants_records(source: Source) -> bool:
 def _fallback(fitting: list[Opener], source: Source, as_: str | None,
               sniff: bool) -> Opener | None:
     if as_ is not None:  # the kind's best opener for what the source holds
+        inline_json = (source.has_value and source.data is None and source.path is None
+                       and not isinstance(source.value, str))
+        if inline_json:  # an object or list: the kind's JSON readers first
+            fitting = [o for o in fitting if any(
+                m == "application/json" or m.endswith("+json") for m in o.media_types)
+            ] or fitting
         return _best(fitting, source) if fitting else None
     if source.data is not None or source.path is not None:
         if not sniff:
