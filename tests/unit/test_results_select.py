@@ -224,6 +224,14 @@ def test_builtins_come_without_their_entry_point(monkeypatch) -> None:
     assert names.count("pandas.csv") == 1 and names[-1] == "custom.thing"
 
 
+def test_pyproject_offers_the_builtins_through_the_entry_point() -> None:
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+    points = tomllib.loads(pyproject.read_text())["project"]["entry-points"]
+    assert registry.BUILTINS_ENTRY_POINT in points[registry.ENTRY_POINT_GROUP].values()
+
+
 def test_a_plugin_cannot_shadow_a_builtin_by_accident(monkeypatch) -> None:
     twin = Opener("json", "json", lambda s: "twin")
     monkeypatch.setattr(registry, "_entry_points",
