@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "procdeck.client": 2,
     "procdeck.forms": 2,
     "procdeck.server": 2,
+    "procdeck.results": 2,  # opening job results; beside the client, whose errors it uses
     "procdeck.demo": 3,
     "procdeck.gui": 3,
     "procdeck.cli": 4,
@@ -40,6 +41,8 @@ FORBIDDEN_LIBRARIES: dict[str, tuple[str, ...]] = {
     "procdeck.forms": ("panel", "bokeh", "ipywidgets", "fastapi", "httpx"),
     "procdeck.client": ("panel", "bokeh", "fastapi", "starlette", "uvicorn"),
     "procdeck.server": ("panel", "bokeh", "ipywidgets"),
+    "procdeck.results": ("httpx", "panel", "bokeh", "ipywidgets", "fastapi", "starlette",
+                         "uvicorn"),
 }
 
 
