@@ -27,6 +27,7 @@ __all__ = [
     "ProgressLike",
     "cache_root",
     "cache_slot",
+    "extension_for",
     "make_progress",
 ]
 
@@ -36,9 +37,27 @@ AUTO_PROGRESS_BYTES = 8 << 20
 """With ``progress=None``, a bar is shown for bodies larger than this (or of unknown size)."""
 _META = ".procdeck-meta.json"
 
+_EXTENSIONS = {
+    "text/csv": ".csv", "application/json": ".json", "application/geo+json": ".geojson",
+    "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif", "image/gif": ".gif",
+    "application/x-netcdf": ".nc", "application/netcdf": ".nc",
+    "application/vnd.apache.parquet": ".parquet", "text/plain": ".txt", "text/html": ".html",
+    "application/xml": ".xml", "text/xml": ".xml",
+}
+
 ProgressLike = bool | Callable[[int, int | None], Any] | None
 """``True``: always a bar; ``None``: a bar for large bodies where someone can see it;
 ``False``: none; a callable: called with (bytes so far, total bytes or None)."""
+
+
+def extension_for(media_type: str | None) -> str:
+    """A file extension for a media type (``.bin`` when unknown)."""
+    kind = (media_type or "").split(";", 1)[0].strip().lower()
+    if kind in _EXTENSIONS:
+        return _EXTENSIONS[kind]
+    if kind.endswith("+json"):
+        return ".json"
+    return ".txt" if kind.startswith("text/") else ".bin"
 
 
 def cache_root() -> Path:
@@ -201,6 +220,9 @@ class FileSink:
 
     def end(self) -> None:
         self._finish()
+        if not self.target.suffix and self.media_type:
+            # a link named like /results/table: the file gets its kind's extension
+            self.target = self.target.with_name(self.target.name + extension_for(self.media_type))
         os.replace(self._part, self.target)
         meta = {"file": self.target.name, "size": self._done, "etag": self._etag,
                 "type": self.media_type}

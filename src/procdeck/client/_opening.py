@@ -31,6 +31,7 @@ from procdeck.client._download import (
     cache_root,
     cache_slot,
     cached_etag,
+    extension_for,
     file_name_of,
 )
 from procdeck.client._protocol import Call, Download, Flow
@@ -57,29 +58,10 @@ __all__ = [
 
 _ANY = "*/*"
 _WINDOWS_DRIVE = re.compile(r"^[A-Za-z]:[\\/]")
-_EXTENSIONS = {
-    "text/csv": ".csv", "application/json": ".json", "application/geo+json": ".geojson",
-    "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif", "image/gif": ".gif",
-    "application/x-netcdf": ".nc", "application/netcdf": ".nc",
-    "application/vnd.apache.parquet": ".parquet", "text/plain": ".txt", "text/html": ".html",
-    "application/xml": ".xml", "text/xml": ".xml",
-}
-
-
 def _bare(media_type: str | None) -> str | None:
     if not media_type:
         return None
     return media_type.split(";", 1)[0].strip().lower() or None
-
-
-def extension_for(media_type: str | None) -> str:
-    """A file extension for a media type (``.bin`` when unknown)."""
-    kind = _bare(media_type) or ""
-    if kind in _EXTENSIONS:
-        return _EXTENSIONS[kind]
-    if kind.endswith("+json"):
-        return ".json"
-    return ".txt" if kind.startswith("text/") else ".bin"
 
 
 def local_path(href: str) -> Path | None:
@@ -155,7 +137,7 @@ def download_link(
         kind = _bare(json.loads((cached[0].parent / ".procdeck-meta.json").read_text()).get("type"))
         return cached[0], kind
     raise_for_status(call, response)
-    return target, _bare(sink.media_type)
+    return sink.target, _bare(sink.media_type)
 
 
 @dataclass(frozen=True)
@@ -188,6 +170,16 @@ def _output_schemas(description: Any) -> dict[str, Mapping[str, Any]]:
     return {name: out.full_schema() for name, out in description.outputs.items()}
 
 
+def _specific(media_type: str | None, schema: Mapping[str, Any] | None) -> str | None:
+    """The schema's ``contentMediaType`` where a server labelled a JSON value only as JSON
+    (``application/geo+json`` says more than ``application/json``)."""
+    declared = schema.get("contentMediaType") if isinstance(schema, Mapping) else None
+    if _bare(media_type) == "application/json" and isinstance(declared, str) \
+            and _bare(declared) != "application/json" and (_bare(declared) or "").endswith("+json"):
+        return declared
+    return media_type
+
+
 def source_of(output: str, entry: Any, schema: Mapping[str, Any] | None) -> Source:
     """The :class:`~procdeck.results.Source` of one results-document entry."""
     from procdeck.results import Source
@@ -201,7 +193,7 @@ def source_of(output: str, entry: Any, schema: Mapping[str, Any] | None) -> Sour
     ):
         value, data, has_value = _decoded(output, entry)
         return Source(output, value=value, has_value=has_value, data=data,
-                      media_type=entry.get("mediaType"), schema=schema)
+                      media_type=_specific(entry.get("mediaType"), schema), schema=schema)
     return Source(output, value=entry, has_value=True, schema=schema)
 
 

@@ -31,8 +31,9 @@ class ResultOpenError(ClientError):
         media_type: str | None = None,
         extra: str | None = None,
         opener: str | None = None,
+        url: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, url=url)
         self.output = output
         self.media_type = media_type
         self.extra = extra
