@@ -419,7 +419,8 @@ def results(
         if as_json:
             _print_json({name: str(path) for name, path in files.items()})
         else:
-            typer.echo(format_table(["output", "file"], [[n, str(p)] for n, p in files.items()]))
+            for name, path in files.items():  # whole paths, not cut to a table's width
+                typer.echo(f"{name}: {path}")
 
 
 @app.command()
