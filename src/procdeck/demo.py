@@ -3,16 +3,26 @@
 ``sleep_a_while``, ``primes_between``, ``simulate_scene`` and
 ``return_base_model`` match the seed walkthrough (ids, titles, descriptions and
 input schemas); ``showcase_inputs`` uses every input kind the form engine
-supports so the app can be shown off. Serve them with ``procdeck serve`` or
-``create_app()``; ``registry`` is the :class:`~procdeck.server.ProcessRegistry`.
+supports so the app can be shown off. ``sample_table``, ``sample_features``,
+``sample_quicklook``, ``sample_netcdf`` and ``sample_zarr`` write a file of each
+kind a result viewer shows (CSV, GeoJSON, PNG, NetCDF, Zarr) into the job's
+directory and link to it (served at ``/jobs/{jobId}/files/...``). Serve them
+with ``procdeck serve`` or ``create_app()``; ``registry`` is the
+:class:`~procdeck.server.ProcessRegistry`.
 """
 
 from __future__ import annotations
 
 import base64
+import csv
+import json
 import math
+import random
+import struct
 import time
-from datetime import date, datetime
+import warnings
+import zlib
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -350,3 +360,279 @@ def showcase_inputs(
         "attachment_bytes": len(payload),
         "seed": seed,
     }
+
+
+# --- files of every kind a result viewer shows ----------------------------------------------
+#
+# Each writes into the job's own directory (``ctx.job_dir``) and returns a link to the
+# file (``ctx.file_link``): the server serves it at ``/jobs/{jobId}/files/<name>`` and
+# removes it with the job. The outputs' schemas name the media types.
+
+_STATIONS = ("Bergen", "Lyon", "Graz", "Turku", "Porto", "Split", "Cork", "Brno")
+_FILE_PROCESS_KEYWORDS = ["demo", "files"]
+
+
+def _needs(process_id: str, *packages: str) -> None:
+    """Fail the job with a clear message when a package the process needs is missing."""
+    import importlib
+
+    for package in packages:
+        try:
+            importlib.import_module(package)
+        except ImportError as exc:
+            raise RuntimeError(
+                f"{process_id} needs the packages {', '.join(packages)} "
+                f"(pip install 'procdeck[demo]'); missing: {exc.name or package}"
+            ) from exc
+
+
+@registry.process(
+    id="sample_table",
+    title="Sample station table (CSV)",
+    description="Writes a table of `rows` simulated temperature readings (columns `station`, "
+    "`time`, `temperature`, `lon`, `lat`) as CSV into the job's directory and returns a link "
+    "to it (`text/csv`).",
+    keywords=_FILE_PROCESS_KEYWORDS,
+    job_control_options=SYNC_OR_ASYNC,
+    outputs={"table": {"title": "Table", "description": "A link to the CSV file.",
+                       "schema": {"type": "string", "contentMediaType": "text/csv"}}},
+)
+def sample_table(
+    ctx: JobContext,
+    rows: Annotated[int, Field(title="Rows", description="Number of data rows.",
+                               ge=1, le=1_000_000)] = 100,
+) -> Any:  # a link object; the output's schema says what it links to
+    """Write ``table.csv`` (header and ``rows`` readings); return a link to it."""
+    rng = random.Random(rows)
+    start = datetime(2025, 1, 1)
+    ctx.report(0, f"Writing {rows} rows")
+    with open(ctx.job_dir / "table.csv", "w", newline="", encoding="utf-8") as file:
+        writer = csv.writer(file)
+        writer.writerow(["station", "time", "temperature", "lon", "lat"])
+        for index in range(rows):
+            station = index % len(_STATIONS)
+            writer.writerow([
+                _STATIONS[station],
+                (start + timedelta(hours=index // len(_STATIONS))).isoformat() + "Z",
+                f"{5 + 10 * math.sin(index / 10) + rng.gauss(0, 1):.2f}",
+                f"{-8 + 3.5 * station:.4f}",
+                f"{40 + 2.5 * station:.4f}",
+            ])
+    ctx.report(100, "Written")
+    return ctx.file_link("table.csv", "text/csv", title=f"Station readings ({rows} rows)")
+
+
+@registry.process(
+    id="sample_features",
+    title="Sample features (GeoJSON)",
+    description="Makes a GeoJSON FeatureCollection of `count` points (simulated stations "
+    "with a `name` and a `value`) and two polygons (areas around them), in longitude and "
+    "latitude. Returns it inline (`features`) and as a file in the job's directory "
+    "(`features_file`, a link to `features.geojson`).",
+    keywords=_FILE_PROCESS_KEYWORDS,
+    job_control_options=SYNC_OR_ASYNC,
+    outputs={
+        "features": {
+            "title": "Features",
+            "description": "The FeatureCollection itself.",
+            "schema": {"type": "object", "contentMediaType": "application/geo+json",
+                       "format": "geojson-feature-collection"},
+        },
+        "features_file": {
+            "title": "Features file",
+            "description": "A link to the same FeatureCollection as a `.geojson` file.",
+            "schema": {"type": "string", "contentMediaType": "application/geo+json"},
+        },
+    },
+)
+def sample_features(
+    ctx: JobContext,
+    count: Annotated[int, Field(title="Points", description="Number of point features.",
+                                ge=1, le=10_000)] = 12,
+) -> dict[str, Any]:
+    """A FeatureCollection of ``count`` points and two polygons; also written to a file."""
+    rng = random.Random(count)
+    points = [
+        {"type": "Feature", "id": f"station-{index}",
+         "geometry": {"type": "Point",
+                      "coordinates": [round(rng.uniform(-10, 30), 5),
+                                      round(rng.uniform(35, 65), 5)]},
+         "properties": {"name": f"Station {index}", "value": round(rng.uniform(0, 100), 2)}}
+        for index in range(count)
+    ]
+    polygons = [
+        {"type": "Feature", "id": area,
+         "geometry": {"type": "Polygon", "coordinates": [ring]},
+         "properties": {"name": area.title(), "kind": "area"}}
+        for area, ring in (
+            ("west", [[-10.0, 35.0], [10.0, 35.0], [10.0, 65.0], [-10.0, 65.0], [-10.0, 35.0]]),
+            ("east", [[10.0, 35.0], [30.0, 35.0], [30.0, 65.0], [10.0, 65.0], [10.0, 35.0]]),
+        )
+    ]
+    collection = {"type": "FeatureCollection", "features": points + polygons}
+    (ctx.job_dir / "features.geojson").write_text(json.dumps(collection), encoding="utf-8")
+    return {
+        "features": collection,
+        "features_file": ctx.file_link("features.geojson", "application/geo+json",
+                                       title=f"{count} points and 2 polygons"),
+    }
+
+
+def png_bytes(width: int, height: int, rows: list[bytes]) -> bytes:
+    """An 8-bit RGB PNG of ``rows`` (each ``3 * width`` bytes), with the standard library only."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8 bit, RGB
+    raw = b"".join(b"\x00" + row for row in rows)  # filter type 0 for every row
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header)
+            + chunk(b"IDAT", zlib.compress(raw, 6)) + chunk(b"IEND", b""))
+
+
+@registry.process(
+    id="sample_quicklook",
+    title="Sample quicklook (PNG)",
+    description="Draws a `width` x `height` colour gradient with a checkerboard pattern as "
+    "a PNG image into the job's directory and returns a link to it (`image/png`).",
+    keywords=_FILE_PROCESS_KEYWORDS,
+    job_control_options=SYNC_OR_ASYNC,
+    outputs={"quicklook": {"title": "Quicklook", "description": "A link to the PNG image.",
+                           "schema": {"type": "string", "contentEncoding": "binary",
+                                      "contentMediaType": "image/png"}}},
+)
+def sample_quicklook(
+    ctx: JobContext,
+    width: Annotated[int, Field(title="Width", description="Width in pixels.",
+                                ge=1, le=4096)] = 256,
+    height: Annotated[int, Field(title="Height", description="Height in pixels.",
+                                 ge=1, le=4096)] = 128,
+) -> Any:  # a link object; the output's schema says what it links to
+    """Write ``quicklook.png``; return a link to it."""
+    red = bytes(255 * x // max(1, width - 1) for x in range(width))
+    rows = []
+    for y in range(height):
+        green = 255 * y // max(1, height - 1)
+        pixels = bytearray(3 * width)
+        pixels[0::3] = red
+        pixels[1::3] = bytes([green]) * width
+        pixels[2::3] = bytes(200 if (x // 16 + y // 16) % 2 else 60 for x in range(width))
+        rows.append(bytes(pixels))
+        if y % 256 == 255:
+            ctx.report(100 * y / height)
+    (ctx.job_dir / "quicklook.png").write_bytes(png_bytes(width, height, rows))
+    return ctx.file_link("quicklook.png", "image/png", title=f"Quicklook {width}x{height}")
+
+
+@registry.process(
+    id="sample_netcdf",
+    title="Sample data cube (NetCDF)",
+    description="Writes a small simulated air temperature cube (`time` x `lat` x `lon`, "
+    "global, at `resolution` degrees) as a NetCDF4 file into the job's directory and returns "
+    "a link to it (`application/x-netcdf`). Requires installed `xarray` and `h5netcdf` "
+    "packages.",
+    keywords=_FILE_PROCESS_KEYWORDS,
+    job_control_options=SYNC_OR_ASYNC,
+    outputs={"cube": {"title": "Cube", "description": "A link to the NetCDF file.",
+                      "schema": {"type": "string", "contentEncoding": "binary",
+                                 "contentMediaType": "application/x-netcdf"}}},
+)
+def sample_netcdf(
+    ctx: JobContext,
+    time_steps: Annotated[int, Field(title="Time steps", description="Number of days.",
+                                     ge=1, le=100)] = 4,
+    resolution: Annotated[
+        float, Field(title="Resolution", description="Grid spacing in degrees.", ge=0.5, le=30)
+    ] = 10.0,
+) -> Any:  # a link object; the output's schema says what it links to
+    """Write ``cube.nc`` (variable ``temperature``, CF attributes); return a link to it."""
+    _needs("sample_netcdf", "numpy", "pandas", "xarray", "h5netcdf", "h5py")
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    lat = np.arange(-90 + resolution / 2, 90, resolution)
+    lon = np.arange(-180 + resolution / 2, 180, resolution)
+    times = pd.date_range("2025-01-01", periods=time_steps, freq="D")
+    ctx.report(10, f"Building a {time_steps} x {lat.size} x {lon.size} cube")
+    rng = np.random.default_rng(time_steps)
+    base = 288 - 40 * np.sin(np.deg2rad(np.abs(lat)))[:, None] * np.ones(lon.size)
+    temperature = (base[None] + rng.normal(0, 2, (time_steps, lat.size, lon.size)))
+    dataset = xr.Dataset(
+        {"temperature": (("time", "lat", "lon"), temperature.astype("float32"),
+                         {"units": "K", "standard_name": "air_temperature",
+                          "long_name": "Air temperature"})},
+        coords={"time": times,
+                "lat": ("lat", lat, {"units": "degrees_north", "standard_name": "latitude"}),
+                "lon": ("lon", lon, {"units": "degrees_east", "standard_name": "longitude"})},
+        attrs={"title": "Sample data cube", "source": "procdeck sample_netcdf",
+               "Conventions": "CF-1.8"},
+    )
+    ctx.report(50, "Writing cube.nc")
+    dataset.to_netcdf(ctx.job_dir / "cube.nc", engine="h5netcdf")
+    ctx.report(100, "Written")
+    return ctx.file_link("cube.nc", "application/x-netcdf",
+                         title=f"Temperature cube ({time_steps} x {lat.size} x {lon.size})")
+
+
+_ZARR_SLICE = (256, 512)
+"""One time step of ``sample_zarr``: 256 x 512 float32 values, 512 KiB."""
+_ZARR_CHUNK_STEPS = 2
+"""Time steps per chunk: 1 MiB chunks."""
+_ZARR_WRITE_STEPS = 32
+"""Time steps written at a time (16 MiB; a multiple of the chunk): progress in between."""
+
+
+@registry.process(
+    id="sample_zarr",
+    title="Sample data cube (Zarr)",
+    description="Writes a cube of `megabytes` MB of random float32 values (`time` x `lat` x "
+    "`lon`, 512 KiB per time step, 1 MiB chunks) as a Zarr store with consolidated metadata "
+    "into the job's directory and returns a link to the store (`application/zarr`). The "
+    "store's files are served below the link, for lazy reading. Requires installed `xarray` "
+    "and `zarr` packages.",
+    keywords=_FILE_PROCESS_KEYWORDS,
+    outputs={"cube": {"title": "Cube", "description": "A link to the Zarr store (a directory).",
+                      "schema": {"type": "string", "contentMediaType": "application/zarr"}}},
+)
+def sample_zarr(
+    ctx: JobContext,
+    megabytes: Annotated[
+        float, Field(title="Size (MB)", description="Size of the data in MiB.", gt=0, le=1024)
+    ] = 1.0,
+) -> Any:  # a link object; the output's schema says what it links to
+    """Write ``cube.zarr`` (variable ``data``), in steps with progress; return a link to it."""
+    _needs("sample_zarr", "numpy", "pandas", "xarray", "zarr")
+    import numpy as np
+    import pandas as pd
+    import xarray as xr
+
+    slice_bytes = _ZARR_SLICE[0] * _ZARR_SLICE[1] * 4
+    steps = max(1, math.ceil(megabytes * 2**20 / slice_bytes))
+    lat = np.linspace(-89.5, 89.5, _ZARR_SLICE[0])
+    lon = np.linspace(-179.5, 179.5, _ZARR_SLICE[1])
+    times = pd.date_range("2025-01-01", periods=steps, freq="h")
+    rng = np.random.default_rng(steps)
+    target = ctx.job_dir / "cube.zarr"
+    chunks = (_ZARR_CHUNK_STEPS, *_ZARR_SLICE)
+    ctx.report(0, f"Writing {steps * slice_bytes / 2**20:g} MiB to cube.zarr")
+    for first in range(0, steps, _ZARR_WRITE_STEPS):
+        block = times[first:first + _ZARR_WRITE_STEPS]
+        data = rng.random((len(block), *_ZARR_SLICE), dtype=np.float32)
+        dataset = xr.Dataset(
+            {"data": (("time", "lat", "lon"), data, {"units": "1", "long_name": "Random data"})},
+            coords={"time": block, "lat": lat, "lon": lon},
+            attrs={"title": "Sample data cube", "source": "procdeck sample_zarr"},
+        )
+        with warnings.catch_warnings():
+            # zarr 3: "consolidated metadata is not part of the Zarr format 3 specification"
+            warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
+            if first == 0:
+                dataset.to_zarr(target, mode="w", consolidated=True,
+                                encoding={"data": {"chunks": chunks}})
+            else:
+                dataset.to_zarr(target, append_dim="time", consolidated=True)
+        ctx.report(100 * min(steps, first + _ZARR_WRITE_STEPS) / steps)
+    return ctx.file_link("cube.zarr", "application/zarr",
+                         title=f"Random cube ({steps} x {_ZARR_SLICE[0]} x {_ZARR_SLICE[1]})")

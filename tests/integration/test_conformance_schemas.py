@@ -5,9 +5,10 @@ described there). Each document is its own test: landing page, conformance,
 process list (whole and paged with ``limit``), each demo process's
 description, statusInfo in every state (and as the answers of POST and
 DELETE), job list pages, results of each demo process (document form against
-``results.yaml``; raw form, the bare value, against the output's own schema
-from the description), the answer to an execute request without ``Prefer``
-(synchronous when the process allows it), and every kind of exception.
+``results.yaml``; raw form, the bare value against the output's own schema
+from the description, or references for the files a process wrote), the
+answer to an execute request without ``Prefer`` (synchronous when the
+process allows it), and every kind of exception.
 Content types are checked too: ``application/json`` for documents,
 ``application/problem+json`` for exceptions.
 
@@ -17,8 +18,12 @@ that is how the ``accepted`` state is seen.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Callable, Iterator
+from email.message import Message
+from email.parser import BytesParser
 from typing import Any
 
 import httpx
@@ -49,6 +54,11 @@ INPUTS: dict[str, dict[str, Any]] = {
         "area": {"bbox": [1, 2, 3, 4]}, "stations": [{"name": "s", "lon": 1, "lat": 2}],
         "source": {"kind": "url", "url": "http://example.org/x"}, "attachment": "aGk=",
     },
+    "sample_table": {"rows": 5},
+    "sample_features": {"count": 3},
+    "sample_quicklook": {"width": 8, "height": 4},
+    "sample_netcdf": {},
+    "sample_zarr": {"megabytes": 0.5},
 }
 DEMO_IDS = list(demo_registry.ids)
 # Their results do not depend on when or as which job they ran.
@@ -256,22 +266,74 @@ def plain(value: Any) -> Any:
     return value
 
 
+def is_link(value: Any) -> bool:
+    return isinstance(value, dict) and "href" in value and "value" not in value
+
+
+def link_headers(response: httpx.Response) -> dict[str, str]:
+    """``Link`` headers of a raw-ref answer: title (output id) -> href."""
+    found: dict[str, str] = {}
+    for header in response.headers.get_list("link"):
+        href = header.split(">", 1)[0].lstrip("<")
+        title = header.split('title="', 1)[1].split('"', 1)[0]
+        found[title] = href
+    return found
+
+
+def same_files(found: dict[str, str], expected: dict[str, str]) -> bool:
+    """The same outputs link the same file of their (each their own) job."""
+    def file_of(href: str) -> str:
+        return re.sub(r"/job_[0-9]+/", "/*/", href)
+    return {k: file_of(v) for k, v in found.items()} == {k: file_of(v) for k, v in expected.items()}
+
+
+def multipart_parts(response: httpx.Response) -> dict[str, Message]:
+    """The parts of a ``multipart/related`` answer by ``Content-ID``."""
+    head = f"Content-Type: {response.headers['content-type']}\r\n\r\n".encode()
+    message = BytesParser().parsebytes(head + response.content)
+    return {str(part["Content-ID"]).strip("<>"): part for part in message.get_payload()}
+
+
 @pytest.mark.parametrize("process_id", DEMO_IDS)
-def test_results_raw_one_output_is_the_bare_value(
+def test_results_raw_are_the_bare_values_or_references(
     finished: Callable[[str, str], httpx.Response], descriptions: dict[str, Any],
     process_id: str,
 ) -> None:
-    """/req/core/job-results-async-raw-value-one: the body is the value itself."""
+    """/req/core/job-results-async-raw-value-one, -raw-mixed-multi and -raw-ref.
+
+    One output by value is the value itself; an output the process wrote as a
+    file is a link in the document and by reference in raw answers: a 204
+    with ``Link`` headers when every output is one, else an empty part whose
+    ``Content-Location`` is the link's ``href``.
+    """
     response = finished(process_id, "raw")
     outputs = descriptions[process_id]["outputs"]
-    assert len(outputs) == 1, "the demo processes have one output each"
-    [(output_id, output)] = outputs.items()
+    in_document = finished(process_id, "document").json()
+    links = {name: value["href"] for name, value in in_document.items() if is_link(value)}
+    if links and len(links) == len(outputs):
+        assert response.status_code == 204, response.text[:500]
+        assert response.content == b""
+        assert same_files(link_headers(response), links)
+        return
     assert response.status_code == 200, response.text[:500]
-    assert media_type(response) == JSON, response.headers
-    validate_value(response.json(), output["schema"], f"output {output_id!r}")
-    if process_id in DETERMINISTIC:
-        in_document = finished(process_id, "document").json()[output_id]
-        assert response.json() == plain(in_document)
+    if len(outputs) == 1:
+        [(output_id, output)] = outputs.items()
+        assert media_type(response) == JSON, response.headers
+        validate_value(response.json(), output["schema"], f"output {output_id!r}")
+        if process_id in DETERMINISTIC:
+            assert response.json() == plain(in_document[output_id])
+        return
+    assert media_type(response) == "multipart/related", response.headers
+    parts = multipart_parts(response)
+    assert sorted(parts) == sorted(outputs)
+    for output_id, part in parts.items():
+        if output_id in links:
+            assert same_files({output_id: part["Content-Location"]},
+                              {output_id: links[output_id]})
+            assert part.get_payload(decode=True) == b""
+            continue
+        value = json.loads(part.get_payload(decode=True))
+        validate_value(value, outputs[output_id]["schema"], f"output {output_id!r}")
 
 
 @pytest.mark.parametrize("process_id", DEMO_IDS)
@@ -293,6 +355,10 @@ def test_execute_without_prefer(http: httpx.Client, descriptions: dict[str, Any]
         document(response, 200, "results.yaml")
         return
     assert response.status_code == 200, response.text[:500]
+    if len(description["outputs"]) > 1:
+        assert media_type(response) == "multipart/related", response.headers
+        assert sorted(multipart_parts(response)) == sorted(description["outputs"])
+        return
     [(output_id, output)] = description["outputs"].items()
     assert media_type(response) == JSON, response.headers
     validate_value(response.json(), output["schema"], f"output {output_id!r}")

@@ -49,9 +49,11 @@ OPERATIONS = [result.ok() for result in schemathesis.openapi.from_dict(DOCUMENT)
 # Invalid requests exist only where the document constrains something: a body or query
 # parameters (any text is a valid path id: an unknown one is a documented 404).
 PROCESS_IDS = ["sleep_a_while", "primes_between", "simulate_scene", "return_base_model",
-               "showcase_inputs"]
+               "showcase_inputs", "sample_table", "sample_features", "sample_quicklook",
+               "sample_netcdf", "sample_zarr"]
 JOB_IDS = ["job_0", "job_1", "job_2"]  # successful, failed, running (made by the fixture)
-KNOWN = {"processID": PROCESS_IDS, "jobId": JOB_IDS, "outputId": ["return_value"]}
+KNOWN = {"processID": PROCESS_IDS, "jobId": JOB_IDS, "outputId": ["return_value"],
+         "path": ["table.csv"]}
 CASES = [(operation, GenerationMode.POSITIVE, False) for operation in OPERATIONS]
 CASES += [(operation, GenerationMode.NEGATIVE, False) for operation in OPERATIONS
           if operation.body or operation.query]
@@ -168,7 +170,13 @@ def inputs_strategy(process_id: str, description: dict) -> st.SearchStrategy[dic
 
 
 PROCESSES = ["sleep_a_while", "primes_between", "return_base_model", "showcase_inputs",
-             "simulate_scene"]
+             "simulate_scene", "sample_table", "sample_features", "sample_quicklook",
+             "sample_netcdf", "sample_zarr"]
+SMALL = {"sample_table": {"rows": 20}, "sample_features": {"count": 20},
+         "sample_quicklook": {"width": 32, "height": 32},
+         "sample_netcdf": {"time_steps": 2, "resolution": 10.0},
+         "sample_zarr": {"megabytes": 0.5}}
+"""Small sizes for the file-writing processes, whatever was drawn (bounded disk and time)."""
 
 
 @pytest.mark.parametrize("process_id", PROCESSES)
@@ -184,6 +192,8 @@ def test_each_process_takes_what_its_description_allows(process_server, process_
         if process_id == "simulate_scene":  # a small scene, whatever was drawn
             inputs = {**inputs, "bbox": [0, 0, 2, 2], "resolution": 1.0,
                       "start_date": "2025-01-01", "end_date": "2025-01-03"}
+        if process_id in SMALL:
+            inputs = {**inputs, **SMALL[process_id]}
         counts["process_requests"] += 1
         with Client(process_server.url) as client:
             try:

@@ -47,6 +47,7 @@ CORE = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/core"
 OGC_EXCEPTIONS = "http://www.opengis.net/def/exceptions/ogcapi-processes-1/1.0/"
 DEMO_PROCESS_IDS = {
     "sleep_a_while", "primes_between", "simulate_scene", "return_base_model", "showcase_inputs",
+    "sample_table", "sample_features", "sample_quicklook", "sample_netcdf", "sample_zarr",
 }
 PRIMES_TO_20 = [2, 3, 5, 7, 11, 13, 17, 19]
 FINAL_STATES = {"successful", "failed", "dismissed"}

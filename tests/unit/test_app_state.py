@@ -24,6 +24,11 @@ DEMO_IDS = {
     "simulate_scene",
     "return_base_model",
     "showcase_inputs",
+    "sample_table",
+    "sample_features",
+    "sample_quicklook",
+    "sample_netcdf",
+    "sample_zarr",
 }
 
 

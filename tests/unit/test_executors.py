@@ -64,6 +64,7 @@ class RecordingRun:
         self.kwargs = kwargs
         self.data_dir = Path(".")
         self.allowed_dirs: tuple[Path, ...] = ()
+        self.base_url = "http://testserver"
         self.calls: list[tuple[Any, ...]] = []
         self._may_start = may_start
         self._stop_after = stop_after_reports

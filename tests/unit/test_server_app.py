@@ -329,6 +329,7 @@ def test_openapi_documents_the_real_routes_and_models(client):
         "/jobs/{jobId}/results",
         "/jobs/{jobId}/results/{outputId}",
         "/jobs/{jobId}/callbacks",
+        "/jobs/{jobId}/files/{path}",
     }
     assert set(document["paths"]["/jobs/{jobId}"]) == {"get", "delete"}
     execute = document["paths"]["/processes/{processID}/execution"]["post"]

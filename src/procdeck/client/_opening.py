@@ -86,9 +86,11 @@ def _open_error(message: str, **details: Any) -> ClientError:
 
 def _too_large(href: str, limit: int) -> Any:
     def error(size: int) -> ClientError:
-        return _open_error(
+        from procdeck.results import ResultTooLargeError
+
+        return ResultTooLargeError(
             f"{href} is larger than {limit} bytes (at least {size}); download it instead",
-            url=href,
+            limit=limit, size=size, url=href,
         )
     return error
 

@@ -9,7 +9,7 @@ package stays light.
 """
 
 from procdeck.results.builtin import builtin_openers
-from procdeck.results.errors import ResultOpenError, UnknownKindError
+from procdeck.results.errors import ResultOpenError, ResultTooLargeError, UnknownKindError
 from procdeck.results.opener import KINDS, Opener
 from procdeck.results.registry import (
     ENTRY_POINT_GROUP,
@@ -26,6 +26,7 @@ __all__ = [
     "KINDS",
     "Opener",
     "ResultOpenError",
+    "ResultTooLargeError",
     "Source",
     "UnknownKindError",
     "builtin_openers",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from procdeck.client.errors import ClientError
 
-__all__ = ["ResultOpenError", "UnknownKindError"]
+__all__ = ["ResultOpenError", "ResultTooLargeError", "UnknownKindError"]
 
 
 class ResultOpenError(ClientError):
@@ -42,3 +42,17 @@ class ResultOpenError(ClientError):
 
 class UnknownKindError(ResultOpenError, ValueError):
     """``as_=`` named neither a kind nor a registered opener."""
+
+
+class ResultTooLargeError(ResultOpenError):
+    """A link's body is larger than the caller's ``max_bytes``: download it instead.
+
+    Attributes:
+        limit: the ``max_bytes`` that was asked for.
+        size: how many bytes the body has at least (its length, or what had arrived).
+    """
+
+    def __init__(self, message: str, *, limit: int, size: int, url: str | None = None) -> None:
+        super().__init__(message, url=url)
+        self.limit = limit
+        self.size = size

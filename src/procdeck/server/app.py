@@ -26,7 +26,7 @@ from procdeck.server.executors import JobExecutor, make_executor
 from procdeck.server.jobs import JobManager
 from procdeck.server.openapi30 import OPENAPI_31_URL, to_openapi30
 from procdeck.server.registry import ProcessRegistry
-from procdeck.server.routes import jobs_router, landing_router, processes_router
+from procdeck.server.routes import files_router, jobs_router, landing_router, processes_router
 from procdeck.server.routes._responses import document_problems
 from procdeck.server.security import (
     PUBLIC_PATHS,
@@ -123,6 +123,7 @@ def create_app(
     app.include_router(landing_router)
     app.include_router(processes_router)
     app.include_router(jobs_router)
+    app.include_router(files_router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     @app.get(OPENAPI_31_URL, include_in_schema=False, name="openapi_3_1")
@@ -203,6 +204,7 @@ def openapi_31(app: FastAPI) -> dict[str, Any]:
     _parameter_examples(schema, {
         "processID": [process.id for process in app.state.procdeck.registry],
         "jobId": ["job_0", "job_1"],
+        "path": ["table.csv"],
     })
     settings: SecuritySettings = app.state.security
     document_problems(schema, token_required=settings.token is not None,

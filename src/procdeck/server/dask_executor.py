@@ -89,6 +89,7 @@ class JobPayload:
     data_dir: str
     allowed_dirs: tuple[str, ...]
     topic: str
+    base_url: str = ""
 
 
 class _WorkerLink:
@@ -153,6 +154,7 @@ def run_on_worker(pickled: bytes) -> tuple[Any, ...]:
             on_report=link.report,
             is_dismissed=link.cancelled,
             allowed_dirs=[Path(p) for p in payload.allowed_dirs],
+            base_url=payload.base_url,
         )
         kwargs = {**kwargs, payload.context_param: context}
     try:
@@ -326,6 +328,7 @@ class DaskExecutor(JobExecutor):
             data_dir=str(run.data_dir),
             allowed_dirs=tuple(str(path) for path in run.allowed_dirs),
             topic=self._topic,
+            base_url=run.base_url,
         )
         try:
             # Pickled here (functions by reference, like Dask) and loaded only by the worker.

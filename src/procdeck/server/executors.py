@@ -56,6 +56,8 @@ class JobRun(Protocol):
     """Where the function writes result files (``JobContext.data_dir``)."""
     allowed_dirs: Sequence[Path]
     """Other directories the operator lets processes write to (``JobContext.allowed_dirs``)."""
+    base_url: str
+    """The server's base URL as the execute request reached it (``JobContext.base_url``)."""
 
     def start(self) -> bool:
         """Mark the job running; False if it must not run (dismissed, or the server stops).
@@ -110,7 +112,7 @@ def context_for(run: JobRun) -> JobContext:
     """The :class:`JobContext` of a job running in this process, wired to its callbacks."""
     return JobContext(
         run.job_id, run.data_dir, on_report=run.report, is_dismissed=run.is_dismissed,
-        allowed_dirs=run.allowed_dirs,
+        allowed_dirs=run.allowed_dirs, base_url=run.base_url,
     )
 
 

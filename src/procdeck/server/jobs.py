@@ -30,6 +30,7 @@ from procdeck.server.callbacks import (
     Subscription,
 )
 from procdeck.server.executors import JobExecutor
+from procdeck.server.files import remove_job_files
 from procdeck.server.registry import ProcessRegistry, RegisteredProcess
 from procdeck.server.results import ResultsRequest, render_results
 from procdeck.server.store import JobRow, JobStore
@@ -297,9 +298,12 @@ class JobManager:
 
     def submit(
         self, process: RegisteredProcess, kwargs: dict[str, Any], request: str | None = None,
-        subscription: Subscription | None = None,
+        subscription: Subscription | None = None, base_url: str = "",
     ) -> Job:
         """Create a job for ``process`` and queue it; ``request`` is the execute body (JSON).
+
+        ``base_url`` is the server's URL as the request reached it: the job's
+        file links (:meth:`JobContext.file_link`) start with it.
 
         With a ``subscription`` (and a callback deliverer) the job's changes are
         pushed to the subscriber's URIs (see :mod:`procdeck.server.callbacks`).
@@ -314,13 +318,15 @@ class JobManager:
             self._jobs[job.id] = job
             self.store.put(job.row())
             self._notify(job)
-        self.executor.submit(_JobRun(self, job, process, kwargs))
+        self.executor.submit(_JobRun(self, job, process, kwargs, base_url))
         return job
 
     def dismiss(self, job: Job) -> tuple[dict[str, Any], bool]:
         """Dismiss a job: stop it if accepted or running, remove it if finished.
 
-        Returns the status document to answer with and whether the job was removed.
+        Returns the status document to answer with and whether the job was removed;
+        a removed job's files are the caller's to remove (:meth:`remove_files`, slow
+        for a big store: off the event loop).
         """
         process = self.registry.get(job.process_id)
         with self._lock:
@@ -341,6 +347,10 @@ class JobManager:
             info = job.status_info()
         self.executor.cancel(job.id)
         return info, False
+
+    def remove_files(self, job: Job) -> None:
+        """Remove the job's directory of files (``data_dir/<job id>``), if it has one."""
+        remove_job_files(self.data_dir, job.id)
 
     async def wait(self, job: Job) -> None:
         """Wait (without blocking the event loop) until the job is final."""
@@ -479,10 +489,12 @@ class JobManager:
 class _JobRun:
     """One job handed to the executor (:class:`~procdeck.server.executors.JobRun`)."""
 
-    __slots__ = ("_job", "_manager", "allowed_dirs", "data_dir", "job_id", "kwargs", "process")
+    __slots__ = ("_job", "_manager", "allowed_dirs", "base_url", "data_dir", "job_id", "kwargs",
+                 "process")
 
     def __init__(
-        self, manager: JobManager, job: Job, process: RegisteredProcess, kwargs: dict[str, Any]
+        self, manager: JobManager, job: Job, process: RegisteredProcess, kwargs: dict[str, Any],
+        base_url: str = "",
     ) -> None:
         self._manager = manager
         self._job = job
@@ -491,6 +503,7 @@ class _JobRun:
         self.kwargs = kwargs
         self.data_dir = manager.data_dir
         self.allowed_dirs = manager.allowed_dirs
+        self.base_url = base_url
 
     def start(self) -> bool:
         return self._manager._start(self._job)

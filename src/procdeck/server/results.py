@@ -20,6 +20,10 @@ request, for synchronous answers and for ``GET /jobs/{id}/results`` alike
 - raw, every output by reference (/req/core/process-execute-sync-raw-ref,
   job-results-async-raw-ref): 204 with one ``Link`` header per output.
 
+An output whose stored value is a link (a file the process wrote, see
+``JobContext.file_link``) is by reference by nature: in raw answers it is a
+``Link`` header or an empty part pointing at the link's own ``href``.
+
 An output by reference (``"transmissionMode": "reference"``) points to
 ``/jobs/{id}/results/{outputId}``, which serves that output's raw value.
 """
@@ -152,7 +156,8 @@ def raw_output(value: Any, output: Mapping[str, Any] | None) -> tuple[bytes, str
 
     JSON unless the output's schema names a ``contentMediaType``: then a
     string value is the content itself (base64-decoded when the schema says
-    ``contentEncoding: base64``).
+    ``contentEncoding: base64``), and another value of a JSON media type
+    (``application/geo+json``...) is JSON sent as that type. A link is a link (JSON).
     """
     media = output_media_type(output)
     if isinstance(value, Mapping) and _is_qualified(value):
@@ -167,8 +172,14 @@ def raw_output(value: Any, output: Mapping[str, Any] | None) -> tuple[bytes, str
                 pass  # not base64 after all: sent as the text it is
         return value.encode("utf-8"), media
     if isinstance(value, Mapping) and _is_link(value):
-        value = _without_nulls(value)
-    return json.dumps(value).encode("utf-8"), JSON
+        return json.dumps(_without_nulls(value)).encode("utf-8"), JSON
+    # a JSON value of a JSON media type (GeoJSON...) keeps its type
+    return json.dumps(value).encode("utf-8"), media if _is_json_media(media) else JSON
+
+
+def _is_json_media(media: str) -> bool:
+    base = media.split(";", 1)[0].strip().lower()
+    return base == JSON or base.endswith("+json")
 
 
 def _link_header(href: str, output_id: str, media: str) -> str:
@@ -214,25 +225,45 @@ def render_results(
     def media(name: str) -> str:
         return output_media_type(descriptions.get(name))
 
+    def stored_link(name: str) -> dict[str, Any] | None:
+        value = outputs[name]
+        if isinstance(value, Mapping) and _is_link(value):
+            return _without_nulls(value)
+        return None
+
+    def reference(name: str) -> tuple[str, str]:
+        """Where an output by reference is, and its media type: a stored link is its own."""
+        link = stored_link(name)
+        if link is not None:
+            return str(link["href"]), str(link.get("type") or media(name))
+        return url(name), media(name)
+
     if request.response == "document":
-        document = {
-            name: {"href": url(name), "rel": REL_ITEM, "type": media(name), "title": name}
-            if mode == "reference" else inline_value(outputs[name], media(name))
-            for name, mode in chosen
-        }
+        document: dict[str, Any] = {}
+        for name, mode in chosen:
+            if mode != "reference":
+                document[name] = inline_value(outputs[name], media(name))
+                continue
+            href, kind = reference(name)
+            document[name] = {"href": href, "rel": REL_ITEM, "type": kind,
+                              "title": name} | (stored_link(name) or {})
         return RenderedResults(200, json.dumps(document).encode("utf-8"), JSON)
-    if chosen and all(mode == "reference" for _, mode in chosen):
-        headers = tuple(("Link", _link_header(url(name), name, media(name)))
-                        for name, _ in chosen)
+    # raw: a stored link (a file the process wrote) is an output by reference by nature
+    by_reference = {name for name, mode in chosen
+                    if mode == "reference" or stored_link(name) is not None}
+    if chosen and len(by_reference) == len(chosen):
+        headers = tuple(("Link", _link_header(href, name, kind))
+                        for name, _ in chosen for href, kind in [reference(name)])
         return RenderedResults(204, b"", None, headers)
     if len(chosen) == 1:
         name = chosen[0][0]
         body, kind = raw_output(outputs[name], descriptions.get(name))
         return RenderedResults(200, body, kind)
     parts: list[tuple[str, bytes | None, str, str]] = []
-    for name, mode in chosen:
-        if mode == "reference":
-            parts.append((name, None, media(name), url(name)))
+    for name, _mode in chosen:
+        if name in by_reference:
+            href, kind = reference(name)
+            parts.append((name, None, kind, href))
         else:
             body, kind = raw_output(outputs[name], descriptions.get(name))
             parts.append((name, body, kind, url(name)))
@@ -249,5 +280,9 @@ def one_output(outputs: Mapping[str, Any], descriptions: Mapping[str, Any],
             f"Job {job_id} has no output {output_id!r}; it has {sorted(outputs)}",
             type=EXC_NO_SUCH_OUTPUT,
         )
-    body, kind = raw_output(outputs[output_id], descriptions.get(output_id))
+    value = outputs[output_id]
+    if isinstance(value, Mapping) and _is_link(value):
+        # a file the process wrote: its raw value is where the link points
+        return RenderedResults(303, b"", None, (("Location", str(value["href"])),))
+    body, kind = raw_output(value, descriptions.get(output_id))
     return RenderedResults(200, body, kind)

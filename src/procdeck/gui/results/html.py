@@ -22,6 +22,7 @@ __all__ = [
     "RESULTS_CSS",
     "download_filename",
     "download_json_link",
+    "geojson_bounds",
     "render_geojson_svg",
     "render_item_body",
     "render_json_tree",
@@ -68,6 +69,9 @@ RESULTS_CSS = """
 .pdr-links a { margin-right: 12px; }
 .pdr-muted { color: var(--pd-muted, #5b6470); }
 .pdr-error { color: var(--pd-bad, #c81e1e); }
+.pdr-python + .pdr-python { margin-top: 2px; opacity: 0.8; }
+.pdr-scroll { max-height: 320px; overflow: auto; }
+.pdr-note { margin: 4px 0; }
 .pdr-svg { background: var(--pd-surface-2, #f8fafc); border-radius: 6px; }
 """
 
@@ -77,8 +81,14 @@ def _json_text(value: Any) -> str:
 
 
 def render_python_line(item: ResultItem) -> str:
-    """The Python line that fetches the result, as a code block."""
-    return f'<pre class="pdr-python"><code>{escape(item.python)}</code></pre>'
+    """The Python lines of a result, as a code block: the line that opens it
+    (``client.open_job_result(job, output)``: xarray, pandas, PIL, ...) when the job
+    is known, then the line that fetches it as the server sent it."""
+    lines = []
+    if item.open_python:
+        lines.append(f'<code class="pdr-open">{escape(item.open_python)}</code>')
+    lines.append(f'<code class="pdr-fetch">{escape(item.python)}</code>')
+    return "".join(f'<pre class="pdr-python">{line}</pre>' for line in lines)
 
 
 def render_json_tree(value: Any, *, open_levels: int = 1, _level: int = 0) -> str:
@@ -182,28 +192,68 @@ def _positions(geometry: Any) -> Iterator[tuple[str, list[list[tuple[float, floa
             return  # malformed coordinates: leave this geometry out of the sketch
 
 
-def render_geojson_svg(value: Any, width: int = 320, height: int = 200) -> str | None:
-    """A small SVG sketch of a GeoJSON object (lon/lat as x/y), or None if it has no shape."""
-    shapes = list(_positions(value))
-    points = [p for _, parts in shapes for part in parts for p in part][:_MAX_SHAPE_POINTS]
-    points = [p for p in points if math.isfinite(p[0]) and math.isfinite(p[1])]
+def _tick(value: float) -> str:
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def geojson_bounds(value: Any) -> tuple[float, float, float, float] | None:
+    """(min lon, min lat, max lon, max lat) of every position in a GeoJSON object, or None."""
+    points = [p for _, parts in _positions(value) for part in parts for p in part]
+    points = [p for p in points[:_MAX_SHAPE_POINTS] if math.isfinite(p[0]) and math.isfinite(p[1])]
     if not points:
         return None
     xs, ys = [p[0] for p in points], [p[1] for p in points]
-    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-    span = max(x1 - x0, y1 - y0) or 1.0
-    pad = 8
-    scale = min((width - 2 * pad) / span, (height - 2 * pad) / span)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def render_geojson_svg(value: Any, width: int = 360, height: int = 240) -> str | None:
+    """A plot of a GeoJSON object on plain lon/lat axes (no map tiles), or None if no shape.
+
+    Points are dots, lines polylines, polygons filled rings; one degree is as long
+    on both axes; the axes are labelled ``lon`` and ``lat`` with the bounds as ticks.
+    """
+    shapes = list(_positions(value))
+    bounds = geojson_bounds(value)
+    if bounds is None:
+        return None
+    description = (f"GeoJSON plot: lon {_tick(bounds[0])} to {_tick(bounds[2])}, "
+                   f"lat {_tick(bounds[1])} to {_tick(bounds[3])}")
+    x0, y0, x1, y1 = bounds
+    if x1 - x0 == 0:  # one point, or a north-south line: draw a square around it
+        half = max((y1 - y0) / 2, 0.5)
+        x0, x1 = x0 - half, x1 + half
+    if y1 - y0 == 0:
+        half = max((x1 - x0) / 2, 0.5)
+        y0, y1 = y0 - half, y1 + half
+    left, right, top, bottom = 50, 12, 10, 34  # room for tick labels and axis names
+    plot_w, plot_h = width - left - right, height - top - bottom
+    span_x, span_y = x1 - x0, y1 - y0
+    scale = min(plot_w / span_x, plot_h / span_y)
+    # centre the (equal-scale) drawing in the plot area
+    off_x = left + (plot_w - span_x * scale) / 2
+    off_y = top + (plot_h - span_y * scale) / 2
+
+    def px(x: float) -> float:
+        return off_x + (x - x0) * scale
+
+    def py(y: float) -> float:
+        return off_y + (y1 - y) * scale
 
     def xy(p: tuple[float, float]) -> str:
-        return f"{pad + (p[0] - x0) * scale:.1f},{height - pad - (p[1] - y0) * scale:.1f}"
+        return f"{px(p[0]):.1f},{py(p[1]):.1f}"
 
     marks = []
+    count = 0
     for kind, parts in shapes:
         for part in parts:
+            part = [p for p in part if math.isfinite(p[0]) and math.isfinite(p[1])]
+            count += len(part)
+            if not part or count > _MAX_SHAPE_POINTS:
+                continue
             if kind == "point":
-                x, y = xy(part[0]).split(",")
-                marks.append(f'<circle cx="{x}" cy="{y}" r="3" fill="currentColor"/>')
+                marks.append(f'<circle cx="{px(part[0][0]):.1f}" cy="{py(part[0][1]):.1f}" '
+                             'r="3.5" fill="currentColor"/>')
             elif kind == "line":
                 marks.append(
                     f'<polyline points="{" ".join(xy(p) for p in part)}" fill="none" '
@@ -214,15 +264,40 @@ def render_geojson_svg(value: Any, width: int = 320, height: int = 200) -> str |
                     f'<polygon points="{" ".join(xy(p) for p in part)}" fill="currentColor" '
                     'fill-opacity="0.25" stroke="currentColor" stroke-width="1"/>'
                 )
+    axis = 'stroke="var(--pd-muted, #5b6470)" stroke-width="1"'
+    label = 'fill="var(--pd-muted, #5b6470)" font-size="10" font-family="system-ui, sans-serif"'
+    base_y, base_x = top + plot_h, left
+    axes = (
+        f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="none" '
+        f'stroke="var(--pd-border, #e2e6ec)"/>'
+        f'<line x1="{left}" y1="{base_y}" x2="{left + plot_w}" y2="{base_y}" {axis}/>'
+        f'<line x1="{base_x}" y1="{top}" x2="{base_x}" y2="{base_y}" {axis}/>'
+        f'<text class="pdr-tick-x" x="{px(x0):.1f}" y="{base_y + 12}" text-anchor="middle" '
+        f'{label}>{_tick(x0)}</text>'
+        f'<text class="pdr-tick-x" x="{px(x1):.1f}" y="{base_y + 12}" text-anchor="middle" '
+        f'{label}>{_tick(x1)}</text>'
+        f'<text class="pdr-tick-y" x="{base_x - 4}" y="{py(y0) + 3:.1f}" text-anchor="end" '
+        f'{label}>{_tick(y0)}</text>'
+        f'<text class="pdr-tick-y" x="{base_x - 4}" y="{py(y1) + 3:.1f}" text-anchor="end" '
+        f'{label}>{_tick(y1)}</text>'
+        f'<text class="pdr-axis-x" x="{left + plot_w / 2:.1f}" y="{height - 6}" '
+        f'text-anchor="middle" {label}>lon</text>'
+        f'<text class="pdr-axis-y" x="12" y="{top + plot_h / 2:.1f}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {top + plot_h / 2:.1f})" {label}>lat</text>'
+    )
     return (
-        f'<svg class="pdr-svg" role="img" aria-label="GeoJSON sketch" width="{width}" '
+        f'<svg class="pdr-svg" role="img" aria-label="{description}" width="{width}" '
         f'height="{height}" viewBox="0 0 {width} {height}" style="color: var(--pd-accent, '
-        f'#2563eb)">{"".join(marks)}</svg>'
+        f'#2563eb)">{axes}{"".join(marks)}</svg>'
     )
 
 
-def render_link(item: ResultItem) -> str:
-    """Title, media type and open/download actions of a link (http(s) only), or the path."""
+def render_link(item: ResultItem, *, actions: bool = True) -> str:
+    """Title, media type and open/download actions of a link (http(s) only), or the path.
+
+    ``actions=False`` leaves out the Open/Download anchors (the app downloads through
+    the client, which holds the server's credentials; the page may not).
+    """
     href = item.href or ""
     parts = []
     if item.title:
@@ -230,10 +305,12 @@ def render_link(item: ResultItem) -> str:
     target = safe_href(href)
     if target is not None:
         quoted = escape(target, quote=True)
+        anchors = (
+            f'<a href="{quoted}" target="_blank" rel="noopener noreferrer">Open</a>'
+            f'<a href="{quoted}" download>Download</a>' if actions else ""
+        )
         parts.append(
-            f'<div class="pdr-links"><a href="{quoted}" target="_blank" '
-            f'rel="noopener noreferrer">Open</a><a href="{quoted}" download>Download</a>'
-            f'<span class="pdr-muted">{escape(target)}</span></div>'
+            f'<div class="pdr-links">{anchors}<span class="pdr-muted">{escape(target)}</span></div>'
         )
     else:
         path = local_path(href)
@@ -245,22 +322,51 @@ def render_link(item: ResultItem) -> str:
 
 
 def render_item_body(item: ResultItem, *, dataset_summary: str | None = None,
-                     dataset_error: str | None = None) -> str:
-    """The body of one result's viewer (without the header, Python line and download)."""
+                     dataset_error: str | None = None, preview: str | None = None,
+                     link_actions: bool = True, remote_images: bool = True) -> str:
+    """The body of one result's viewer (without the header, Python line and download).
+
+    ``preview`` is ready markup of a link's content (a fetched CSV, image, GeoJSON or
+    dataset summary), shown under the link. ``remote_images=False`` shows an image
+    link without an ``<img>`` that the browser would load itself.
+    """
     if item.kind == "scalar":
         return f'<div class="pdr-scalar">{escape(_json_text(item.value))}</div>'
     if item.kind == "text":
+        if item.preview == "csv":
+            from procdeck.gui.results.previews import PreviewError, render_csv_preview
+
+            try:
+                return render_csv_preview(str(item.value))
+            except PreviewError:
+                pass  # shown as the text it is
         return f'<pre class="pdr-text">{escape(str(item.value))}</pre>'
     if item.kind == "table":
         return render_table(item.value)
+    if item.href is not None:
+        body = render_link(item, actions=link_actions)
+        if preview is not None:
+            return body + preview
+        if item.kind == "image" and remote_images:
+            source = image_source(item)
+            if source is not None:
+                return (
+                    f'<img class="pdr-img" alt="{escape(item.title or item.key, quote=True)}" '
+                    f'src="{escape(source, quote=True)}">' + body
+                )
+        if item.kind == "dataset":
+            if dataset_summary is not None:
+                body += f'<pre class="pdr-pre">{escape(dataset_summary)}</pre>'
+            elif dataset_error is not None:
+                body += f'<div class="pdr-error">{escape(dataset_error)}</div>'
+        return body
     if item.kind == "image":
         source = image_source(item)
         if source is None:
-            return render_link(item) if item.href else render_json_tree(item.raw)
+            return render_json_tree(item.raw)
         return (
             f'<img class="pdr-img" alt="{escape(item.title or item.key, quote=True)}" '
             f'src="{escape(source, quote=True)}">'
-            + (render_link(item) if item.href else "")
         )
     if item.kind == "geojson":
         value = item.value
@@ -268,15 +374,6 @@ def render_item_body(item: ResultItem, *, dataset_summary: str | None = None,
             value = json.loads(value)
         sketch = render_geojson_svg(value) or ""
         return sketch + render_json_tree(value, open_levels=0)
-    if item.kind == "dataset":
-        body = render_link(item)
-        if dataset_summary is not None:
-            body += f'<pre class="pdr-pre">{escape(dataset_summary)}</pre>'
-        elif dataset_error is not None:
-            body += f'<div class="pdr-error">{escape(dataset_error)}</div>'
-        return body
-    if item.kind == "link":
-        return render_link(item)
     return render_json_tree(item.value)
 
 

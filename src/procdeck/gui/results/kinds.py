@@ -46,6 +46,8 @@ _GEOJSON_TYPES = frozenset({
 })
 _IMAGE_TYPES = re.compile(r"^image/(png|jpeg|jpg|gif|webp|svg\+xml|bmp)$")
 _DATA_URI = re.compile(r"^data:(image/[a-z0-9.+-]+);base64,([A-Za-z0-9+/=\s]+)$")
+_PREVIEW_IMAGES = re.compile(r"^image/(png|jpeg|jpg|gif|webp)$")
+_CSV_TYPES = re.compile(r"^(text/csv|application/csv)(;.*)?$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 _DATASET_TYPES = ("zarr", "netcdf", "x-netcdf", "x-hdf5", "x-zarr")
 _DATASET_SUFFIXES = (".zarr", ".zarr/", ".nc", ".nc4", ".netcdf")
@@ -56,7 +58,11 @@ class ResultItem:
     """One output of a job, ready to show.
 
     ``raw`` is what the server sent, ``value`` the content (a qualified value
-    unwrapped), ``python`` the line that fetches it with the client.
+    unwrapped), ``python`` the line that fetches it with the client,
+    ``open_python`` the line that opens it (xarray, pandas, PIL, ...) with
+    ``Client.open_job_result`` (None when the job is unknown), ``length`` the
+    size in bytes a link announces, ``preview`` what a preview shows
+    (``csv``, ``image``, ``geojson``, ``dataset`` or None).
     """
 
     key: str
@@ -67,6 +73,9 @@ class ResultItem:
     python: str
     href: str | None = None
     title: str | None = None
+    open_python: str | None = None
+    length: int | None = None
+    preview: str | None = None
 
 
 def python_literal(text: str) -> str:
@@ -126,6 +135,10 @@ def classify(key: str, raw: Any, job_id: str | None, client_name: str = "client"
         if job_id is not None else "results"
     )
     item = f"{fetch}[{python_literal(key)}]"
+    opened = (
+        f"{client_name}.open_job_result({python_literal(job_id)}, {python_literal(key)})"
+        if job_id is not None else None
+    )
     if _is_link(raw):
         href = raw["href"]
         media = raw.get("type")
@@ -141,7 +154,11 @@ def classify(key: str, raw: Any, job_id: str | None, client_name: str = "client"
         if kind == "dataset":
             engine = ', engine="zarr"' if "zarr" in (media or href).lower() else ""
             python = f"xarray.open_dataset({python}{engine})"
-        return ResultItem(key, raw, raw, kind, media, python, href=href, title=title)
+        length = raw.get("length")
+        length = length if isinstance(length, int) and not isinstance(length, bool) else None
+        return ResultItem(key, raw, raw, kind, media, python, href=href, title=title,
+                          open_python=opened, length=length,
+                          preview=_link_preview(href, media, kind))
     media = None
     value = raw
     python = item
@@ -150,7 +167,28 @@ def classify(key: str, raw: Any, job_id: str | None, client_name: str = "client"
         media = raw.get("mediaType") if isinstance(raw.get("mediaType"), str) else None
         python = f"{fetch}.value({python_literal(key)})"
     kind = _kind_of_value(value, media)
-    return ResultItem(key, raw, value, kind, media, python)
+    preview = None
+    if kind == "text" and _CSV_TYPES.match((media or "").lower()):
+        preview = "csv"
+    elif kind in ("image", "geojson"):
+        preview = kind
+    return ResultItem(key, raw, value, kind, media, python, open_python=opened,
+                      preview=preview)
+
+
+def _link_preview(href: str, media: str | None, kind: str) -> str | None:
+    if kind == "dataset":
+        return "dataset"
+    media_lower = (media or "").lower()
+    path = urlsplit(href).path.lower()
+    if _CSV_TYPES.match(media_lower) or (not media and path.endswith(".csv")):
+        return "csv"
+    if _PREVIEW_IMAGES.match(media_lower) or (
+            not media and path.endswith((".png", ".jpg", ".jpeg"))):
+        return "image"
+    if "geo+json" in media_lower or (not media and path.endswith(".geojson")):
+        return "geojson"
+    return None
 
 
 def _kind_of_value(value: Any, media: str | None) -> str:

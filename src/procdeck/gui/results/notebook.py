@@ -8,20 +8,25 @@ Panel-free; xarray is only imported for dataset links.
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Mapping
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from procdeck.gui.results.dataset import DatasetUnavailableError, dataset_summary
+from procdeck.gui.results.files import MAX_PREVIEW_BYTES, file_name, inline_file
 from procdeck.gui.results.html import (
+    MAX_INLINE_DOWNLOAD,
     RESULTS_CSS,
     download_filename,
     download_json_link,
     render_item_body,
     render_python_line,
 )
-from procdeck.gui.results.kinds import ResultItem, classify_results
+from procdeck.gui.results.kinds import ResultItem, classify_results, local_path
+from procdeck.gui.results.previews import PreviewError, render_preview
 
 __all__ = ["results_html", "results_mimebundle"]
 
@@ -35,6 +40,48 @@ def _as_mapping(results: Any) -> Mapping[str, Any]:
     raise TypeError(f"results must be a mapping or JobResults, not {type(results).__name__}")
 
 
+def _local_preview(item: ResultItem) -> str | None:
+    """The preview of a small ``file:`` link (CSV, image, GeoJSON) read from disk, else None.
+
+    The notebook display has no client: links the kernel cannot read as local
+    files, and files over the preview limit, are shown as links only.
+    """
+    path = local_path(item.href)
+    if item.preview not in ("csv", "image", "geojson") or path is None:
+        return None
+    try:
+        target = Path(path)
+        if not target.is_file() or target.stat().st_size > MAX_PREVIEW_BYTES:
+            return None
+        data = target.read_bytes()
+    except OSError:
+        return None
+    try:
+        return render_preview(item.preview, data, item.title or item.key)
+    except PreviewError as exc:
+        return f'<div class="pdr-error">No preview: {escape(str(exc))}</div>'
+
+
+def _download_link(item: ResultItem, job_id: str | None) -> str:
+    """A ``data:`` link of the result's file (decoded inline content, or JSON)."""
+    if item.href is not None:
+        return ""  # the link's own Open/Download anchors (or none, for a Zarr directory)
+    inline = inline_file(item)
+    if inline is None:
+        return download_json_link(
+            item.raw, download_filename(job_id or "job", item.key), "Download JSON"
+        )
+    if len(inline.data) > MAX_INLINE_DOWNLOAD:
+        return ""
+    name = file_name(item, job_id)
+    data = base64.b64encode(inline.data).decode()
+    return (
+        f'<a download="{escape(name, quote=True)}" '
+        f'href="data:{escape(inline.media_type, quote=True)};base64,{data}">'
+        f"Download {escape(name)}</a>"
+    )
+
+
 def _item_html(item: ResultItem, job_id: str | None, open_datasets: bool) -> str:
     summary = error = None
     if item.kind == "dataset" and open_datasets:
@@ -43,16 +90,15 @@ def _item_html(item: ResultItem, job_id: str | None, open_datasets: bool) -> str
         except DatasetUnavailableError as exc:
             error = str(exc)
     media = f'<span class="pdr-chip">{escape(item.media_type)}</span>' if item.media_type else ""
-    download = download_json_link(
-        item.raw, download_filename(job_id or "job", item.key), "Download JSON"
-    )
+    download = _download_link(item, job_id)
+    body = render_item_body(item, dataset_summary=summary, dataset_error=error,
+                            preview=_local_preview(item))
     return (
         '<div class="pdr-card">'
         f'<div class="pdr-head"><span class="pdr-key">{escape(item.key)}</span>'
         f'<span class="pdr-chip">{escape(item.kind)}</span>{media}'
         f'<span style="margin-left:auto">{download}</span></div>'
-        f"{render_item_body(item, dataset_summary=summary, dataset_error=error)}"
-        f"{render_python_line(item)}</div>"
+        f"{body}{render_python_line(item)}</div>"
     )
 
 

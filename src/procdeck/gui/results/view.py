@@ -14,7 +14,7 @@ import io
 from collections.abc import Mapping
 from functools import partial
 from html import escape
-from typing import Any
+from typing import Any, ClassVar
 
 import pandas as pd
 import panel as pn
@@ -25,6 +25,14 @@ from procdeck.client.errors import ClientError
 from procdeck.client.kinds import AnyClient
 from procdeck.gui.jobs.session import document_dispatcher
 from procdeck.gui.results.dataset import DatasetUnavailableError, dataset_summary
+from procdeck.gui.results.files import (
+    MAX_DOWNLOAD_BYTES,
+    MAX_PREVIEW_BYTES,
+    cli_download_line,
+    file_name,
+    inline_file,
+    is_zarr,
+)
 from procdeck.gui.results.html import (
     RESULTS_CSS,
     download_filename,
@@ -33,10 +41,12 @@ from procdeck.gui.results.html import (
     result_json,
     table_columns,
 )
-from procdeck.gui.results.kinds import ResultItem, classify_results
+from procdeck.gui.results.kinds import ResultItem, classify_results, local_path, safe_href
+from procdeck.gui.results.previews import PreviewError, render_preview
 from procdeck.gui.runtime import call_client, spawn
+from procdeck.results.errors import ResultTooLargeError
 
-__all__ = ["ResultView"]
+__all__ = ["FetchedDownload", "ResultView"]
 
 _TABLE_PAGE = 10
 
@@ -163,20 +173,91 @@ class ResultView(Viewer):
             f'<div class="pdr pdr-head"><span class="pdr-key">{escape(item.key)}</span>'
             f'<span class="pdr-chip">{escape(item.kind)}</span>{media}</div>'
         )
-        download = pn.widgets.FileDownload(
-            callback=partial(_json_file, item.raw),
-            filename=download_filename(self.job_id, item.key),
-            label=f"Download {item.key} (JSON)", width=200, embed=False,
-        )
+        message = _html("", visible=False, css_classes=["pd-result-message"])
+        download = self._download(item, message)
         body = self._body(item)
-        python = _html(f'<div class="pdr">{render_python_line(item)}</div>')
+        python = _html(f'<div class="pdr">{render_python_line(item)}</div>',
+                       css_classes=["pd-result-python"])
         return pn.Column(
-            pn.Row(head, download, sizing_mode="stretch_width"), body, python,
+            pn.Row(head, download, sizing_mode="stretch_width"), message, body, python,
             sizing_mode="stretch_width", margin=(0, 0, 8, 0),
             styles={"border": "1px solid var(--pd-border, #e2e6ec)", "border-radius": "8px",
                     "padding": "6px"},
             css_classes=["pd-result", f"pd-result-{item.kind}"],
         )
+
+    # -- downloads ---------------------------------------------------------------------
+
+    def _download(self, item: ResultItem, message: pn.pane.HTML) -> Any:
+        """The card's download: the file a link points to, an inline value's decoded
+        content, or JSON; a note instead for a Zarr directory or a too large file."""
+        if item.href is None:
+            inline = inline_file(item)
+            if inline is None:
+                return pn.widgets.FileDownload(
+                    callback=partial(_json_file, item.raw),
+                    filename=download_filename(self.job_id, item.key),
+                    label=f"Download {item.key} (JSON)", width=200, embed=False,
+                )
+            name = file_name(item, self.job_id)
+            return pn.widgets.FileDownload(
+                callback=partial(io.BytesIO, inline.data), filename=name,
+                label=f"Download {name}", width=220, embed=False,
+            )
+        if is_zarr(item):
+            return _html('<div class="pdr pdr-muted pd-result-note">A Zarr store is a '
+                         "directory: open it in Python (below)</div>", width=260)
+        if item.length is not None and item.length > MAX_DOWNLOAD_BYTES:
+            return _html(self._too_large(item, item.length), width=320)
+        name = file_name(item, self.job_id)
+        button = FetchedDownload(
+            fetch=partial(self._fetch_file, item, message), filename=name,
+            label=f"Download {name}", width=220,
+        )
+        return button
+
+    def _too_large(self, item: ResultItem, length: int | None) -> str:
+        size = f" ({_size(length)})" if length is not None else ""
+        where = (
+            f'<a href="{escape(target, quote=True)}" target="_blank" '
+            f'rel="noopener noreferrer">{escape(target)}</a>'
+            if (target := safe_href(item.href)) else f"<code>{escape(item.href or '')}</code>"
+        )
+        return (
+            f'<div class="pdr pd-result-too-large">Too large to download in the page{size}: '
+            f"{where}<br>or <code>{escape(cli_download_line(self.job_id, item.key))}</code>"
+            "</div>"
+        )
+
+    async def _fetch_file(self, item: ResultItem, message: pn.pane.HTML) -> bytes | None:
+        """The bytes a link points to, through the client (None and a message on failure)."""
+
+        def say(markup: str | None) -> None:
+            message.object = markup or ""
+            message.visible = bool(markup)
+
+        read_link = getattr(self.client, "read_link", None)
+        if read_link is None:
+            self._dispatch(partial(say, '<div class="pdr pdr-error" role="alert">This client '
+                                   "cannot fetch links: open the link instead.</div>"))
+            return None
+        self._dispatch(partial(say, f'<div class="pdr pdr-muted">Downloading '
+                                    f"{escape(item.key)}…</div>"))
+        try:
+            data, _media = await call_client(read_link, item.href, max_bytes=MAX_DOWNLOAD_BYTES)
+        except ClientError as exc:
+            markup = (
+                f'<div class="pdr pdr-error" role="alert">Could not download '
+                f"{escape(item.key)}: {escape(_reason(exc))}</div>"
+            )
+            if _too_big(exc):
+                markup += self._too_large(item, None)
+            self._dispatch(partial(say, markup))
+            return None
+        self._dispatch(partial(say, None))
+        return data
+
+    # -- viewers -----------------------------------------------------------------------
 
     def _body(self, item: ResultItem) -> Any:
         if item.kind == "table":
@@ -191,7 +272,7 @@ class ResultView(Viewer):
                 titles={"index": "#", **{name: escape(str(name)) for name in columns}},
                 layout="fit_data_table",
             )
-        if item.kind == "dataset":
+        if item.kind == "dataset" and local_path(item.href) is not None:
             if item.key in self._summaries:
                 summary, error = self._summaries[item.key]
                 body = render_item_body(item, dataset_summary=summary, dataset_error=error)
@@ -202,7 +283,100 @@ class ResultView(Viewer):
             )
             spawn(self._load_dataset(item, pane))
             return pane
-        return _html(f'<div class="pdr">{render_item_body(item)}</div>')
+        if item.href is not None and item.preview is not None:
+            return self._link_preview(item)
+        return _html(f'<div class="pdr">{render_item_body(item, link_actions=False)}</div>')
+
+    def _link_preview(self, item: ResultItem) -> pn.Column:
+        """A link's body with its preview, fetched through the client in the background.
+
+        Fetched at once when the link is known to be small (or says nothing of its
+        size: the fetch then stops at the preview limit); a NetCDF file over HTTP
+        of unknown or large size waits for "Load preview" (opening it downloads it).
+        """
+        pane = _html(self._link_markup(item, '<div class="pdr-muted">Loading the preview…</div>'),
+                     css_classes=["pd-result-preview"])
+        if item.length is not None and item.length > MAX_PREVIEW_BYTES and not (
+                item.preview == "dataset" and is_zarr(item)):
+            pane.object = self._link_markup(item, (
+                f'<div class="pdr-muted">{_size(item.length)}: too large to preview '
+                "here; download it or open it in Python.</div>"))
+            return pn.Column(pane, sizing_mode="stretch_width", margin=0)
+        needs_click = item.preview == "dataset" and not is_zarr(item) and (
+            item.length is None)
+        if not needs_click:
+            spawn(self._load_preview(item, pane))
+            return pn.Column(pane, sizing_mode="stretch_width", margin=0)
+        pane.object = self._link_markup(item, (
+            '<div class="pdr-muted">Opening this NetCDF file downloads it: load the '
+            "preview when you want it.</div>"))
+        button = pn.widgets.Button(name="Load preview", width=140)
+
+        def load(_event: object) -> None:
+            button.disabled = True
+            pane.object = self._link_markup(
+                item, '<div class="pdr-muted">Loading the preview…</div>')
+            spawn(self._load_preview(item, pane, button))
+
+        button.on_click(load)
+        return pn.Column(pane, button, sizing_mode="stretch_width", margin=0)
+
+    def _link_markup(self, item: ResultItem, preview: str) -> str:
+        body = render_item_body(item, preview=preview, link_actions=False,
+                                remote_images=False)
+        return f'<div class="pdr">{body}</div>'
+
+    async def _load_preview(self, item: ResultItem, pane: pn.pane.HTML,
+                            button: pn.widgets.Button | None = None) -> None:
+        try:
+            if item.preview == "dataset":
+                markup = await self._dataset_html(item)
+            else:
+                markup = await self._fetched_preview(item)
+        except _PreviewFailed as exc:
+            markup = f'<div class="pdr-error" role="alert">No preview: {escape(str(exc))}</div>'
+            if button is not None:
+                self._dispatch(partial(setattr, button, "disabled", False))
+        result = self._link_markup(item, markup)
+        self._dispatch(partial(setattr, pane, "object", result))
+
+    async def _fetched_preview(self, item: ResultItem) -> str:
+        read_link = getattr(self.client, "read_link", None)
+        if read_link is None:
+            raise _PreviewFailed("this client cannot fetch links")
+        try:
+            data, _media = await call_client(read_link, item.href, max_bytes=MAX_PREVIEW_BYTES)
+        except ClientError as exc:
+            if _too_big(exc):
+                raise _PreviewFailed(
+                    f"the file is larger than {_size(MAX_PREVIEW_BYTES)}") from exc
+            raise _PreviewFailed(_reason(exc)) from exc
+        try:
+            return await asyncio.to_thread(
+                render_preview, item.preview or "", data, item.title or item.key)
+        except PreviewError as exc:
+            raise _PreviewFailed(str(exc)) from exc
+
+    async def _dataset_html(self, item: ResultItem) -> str:
+        """xarray's HTML summary of a remote dataset, opened lazily by the client."""
+        opener = getattr(self.client, "open_job_result", None)
+        if opener is None:
+            raise _PreviewFailed("this client cannot open results (open_job_result)")
+        try:
+            dataset = await call_client(opener, self.job_id, item.key)
+        except ClientError as exc:
+            raise _PreviewFailed(_reason(exc)) from exc
+        except Exception as exc:  # xarray and its backends raise many kinds
+            raise _PreviewFailed(f"{type(exc).__name__}: {exc}") from exc
+        repr_html = getattr(dataset, "_repr_html_", None)
+        try:
+            if callable(repr_html):
+                return await asyncio.to_thread(repr_html)
+            return f'<pre class="pdr-pre">{escape(str(dataset))}</pre>'
+        finally:
+            close = getattr(dataset, "close", None)
+            if callable(close):
+                close()
 
     async def _load_dataset(self, item: ResultItem, pane: pn.pane.HTML) -> None:
         summary, error = await _summarise(item)
@@ -212,3 +386,58 @@ class ResultView(Viewer):
             pane.object = f'<div class="pdr">{markup}</div>'
 
         self._dispatch(update)
+
+
+class _PreviewFailed(Exception):
+    """Why a preview is not shown (the message the card shows)."""
+
+
+class FetchedDownload(pn.widgets.FileDownload):
+    """A download button whose file is fetched when it is clicked, off the event loop.
+
+    ``fetch`` is a coroutine function returning the bytes, or None when it failed
+    (it showed why): then nothing is downloaded and the next click tries again.
+    """
+
+    fetch = param.Callable(default=None, allow_refs=False, doc="async () -> bytes | None")
+
+    _rename: ClassVar[Mapping[str, str | None]] = {
+        **pn.widgets.FileDownload._rename, "fetch": None,
+    }
+
+    def __init__(self, **params: Any) -> None:
+        params.setdefault("embed", False)
+        fetch = params.pop("fetch", None)
+        super().__init__(callback=self._fetched, **params)
+        self.fetch = fetch
+
+    async def _fetched(self) -> io.BytesIO | None:
+        data = await self.fetch() if self.fetch is not None else None
+        return io.BytesIO(data) if data is not None else None
+
+    async def _async_sync_data(self) -> None:
+        # Panel's own version hands None on to _sync_data, which raises: a failed
+        # fetch has already said why in the card, so nothing is transferred.
+        fileobj = await self._fetched()
+        if fileobj is not None:
+            self._sync_data(fileobj)
+
+
+def _reason(exc: ClientError) -> str:
+    return (getattr(exc, "detail", None) or str(exc) or type(exc).__name__).strip()
+
+
+def _too_big(exc: ClientError) -> bool:
+    """``read_link`` refused a body larger than ``max_bytes``."""
+    return isinstance(exc, ResultTooLargeError)
+
+
+def _size(length: int | None) -> str:
+    if length is None:
+        return "unknown size"
+    size = float(length)
+    for unit in ("bytes", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{length} bytes"

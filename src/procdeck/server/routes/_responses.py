@@ -1,5 +1,5 @@
-"""Helpers shared by the routers: JSON responses, OpenAPI response documentation, and
-waiting until a job change is saved."""
+"""Helpers shared by the routers: JSON responses, OpenAPI response documentation, finding a
+job by id, and waiting until a job change is saved."""
 
 from __future__ import annotations
 
@@ -10,12 +10,14 @@ from fastapi.responses import Response
 
 from procdeck.ogc.models import ApiError
 from procdeck.ogc.vocabulary import MEDIA_JSON
-from procdeck.server.errors import PROBLEM_JSON, ProblemError
+from procdeck.server.errors import NO_SUCH_JOB, PROBLEM_JSON, ProblemError
+from procdeck.server.paths import is_job_id
 from procdeck.server.store import StoreWriteError
 
 if TYPE_CHECKING:
     from procdeck.server.jobs import Job
     from procdeck.server.results import RenderedResults
+    from procdeck.server.state import ServerState
     from procdeck.server.store import JobStore
 
 JSON = MEDIA_JSON
@@ -26,6 +28,17 @@ def json_response(
 ) -> Response:
     """A response with a body that is already JSON text."""
     return Response(content=content, status_code=status_code, media_type=JSON, headers=headers)
+
+
+def job_or_404(state: ServerState, job_id: str) -> Job:
+    """The job, or a 404 ``no-such-job`` problem (at once for a text not shaped like a job id)."""
+    job = state.manager.get(job_id) if is_job_id(job_id) else None
+    if job is None:
+        shown = job_id if len(job_id) <= 100 else job_id[:100] + "..."
+        raise ProblemError(
+            404, "No such job", f"There is no job with id {shown!r}", type=NO_SUCH_JOB
+        )
+    return job
 
 
 def results_response(

@@ -17,7 +17,6 @@ from procdeck.ogc.models import JobInfo, JobList
 from procdeck.ogc.vocabulary import JOB_STATES, REL_NEXT, REL_SELF, JobStatus
 from procdeck.server.errors import (
     JOB_DISMISSED,
-    NO_SUCH_JOB,
     NOT_ALLOWED,
     RESULT_NOT_READY,
     ProblemError,
@@ -27,13 +26,13 @@ from procdeck.server.jobs import (
     JobNotDismissable,
     format_time,
 )
-from procdeck.server.paths import is_job_id
 from procdeck.server.results import RenderedResults, ResultsRequest, one_output, render_results
 from procdeck.server.routes._responses import (
     JSON,
     RESULTS_RESPONSES,
     durable,
     job_failed,
+    job_or_404,
     json_response,
     link,
     problem,
@@ -46,17 +45,6 @@ router = APIRouter(tags=["Jobs"])
 _STATUS_VALUES = [state.value for state in JOB_STATES]
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 10000
-
-
-def job_or_404(state: ServerState, job_id: str) -> Job:
-    """The job, or a 404 ``no-such-job`` problem (at once for a text not shaped like a job id)."""
-    job = state.manager.get(job_id) if is_job_id(job_id) else None
-    if job is None:
-        shown = job_id if len(job_id) <= 100 else job_id[:100] + "..."
-        raise ProblemError(
-            404, "No such job", f"There is no job with id {shown!r}", type=NO_SUCH_JOB
-        )
-    return job
 
 
 def _split(values: list[str] | None) -> list[str] | None:
@@ -204,11 +192,12 @@ async def dismiss_job(jobId: str, state: StateDep) -> Response:
     An accepted or running job is stopped (a cooperative process stops at its
     next progress report), its status becomes ``dismissed`` and any results are
     dropped; it stays in the job list as dismissed. A finished job (successful,
-    failed or already dismissed) is removed with its results: it then answers 404.
+    failed or already dismissed) is removed with its results and its files
+    (``/jobs/{jobId}/files/...``): it then answers 404.
     """
     job = job_or_404(state, jobId)
     try:
-        info, _removed = state.manager.dismiss(job)
+        info, removed = state.manager.dismiss(job)
     except JobNotDismissable as exc:
         raise ProblemError(
             403, "Dismiss not allowed",
@@ -216,6 +205,8 @@ async def dismiss_job(jobId: str, state: StateDep) -> Response:
             type=NOT_ALLOWED,
         ) from exc
     await durable(state.manager.store, job.id)
+    if removed:
+        await run_in_threadpool(state.manager.remove_files, job)
     return json_response(json.dumps(info))
 
 
@@ -255,13 +246,17 @@ async def get_job_results(jobId: str, request: Request) -> Response:
         200: {"description": "The output's value, in its media type",
               "content": {"*/*": {"schema": {"type": "string", "format": "binary"}},
                           JSON: {"schema": {}}}},
+        303: {"description": "The output is a file the job wrote: `Location` is its URL"},
         404: problem("No such job or output, or the job has not finished (result-not-ready)"),
         410: problem("The job was dismissed: it has no results"),
         500: problem("The job failed: its error, with the traceback"),
     },
 )
 async def get_job_output(jobId: str, outputId: str, request: Request) -> Response:
-    """One output's raw value: where outputs sent by reference point."""
+    """One output's raw value: where outputs sent by reference point.
+
+    An output that is a link to a file the job wrote answers 303 to the file.
+    """
     state = state_of(request)
     job = job_or_404(state, jobId)
     if job.status != JobStatus.SUCCESSFUL:

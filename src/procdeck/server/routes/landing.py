@@ -31,7 +31,7 @@ router = APIRouter(tags=["Capabilities"])
 _HTML_ROUTES = {"swagger_ui_html", "swagger_ui_redirect", "redoc_html"}
 _DOC_ROUTES = {*_HTML_ROUTES, "openapi"}
 # where outputs by reference point, and procdeck's callback log: not seed links
-_UNLISTED = {"get_job_output", "get_job_callbacks"}
+_UNLISTED = {"get_job_output", "get_job_callbacks", "get_job_file", "head_job_file"}
 
 
 def _flat_routes(routes: Iterable[BaseRoute]) -> Iterator[BaseRoute]:

@@ -267,7 +267,7 @@ async def execute_process(processID: str, request: Request) -> Response:
     subscription = parse_subscriber(document.get("subscriber"), state.callbacks, base)
     manager = state.manager
     job = manager.submit(process, kwargs, body.decode("utf-8", "replace") if body else "{}",
-                         subscription)
+                         subscription, base_url=base)
     await durable(manager.store, job.id)  # acknowledged means saved: nothing lost to a crash
     location = f"{base}/jobs/{job.id}"
     wants_async = _wants_async(request, execute)
