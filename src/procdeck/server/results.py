@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import uuid
 from collections.abc import Mapping
@@ -166,10 +167,9 @@ def raw_output(value: Any, output: Mapping[str, Any] | None) -> tuple[bytes, str
     if media != JSON and isinstance(value, str):
         schema = (output or {}).get("schema") or {}
         if schema.get("contentEncoding") == "base64":
-            try:
+            # not base64 after all: sent as the text it is
+            with contextlib.suppress(binascii.Error, ValueError):
                 return base64.b64decode(value, validate=True), media
-            except (binascii.Error, ValueError):
-                pass  # not base64 after all: sent as the text it is
         return value.encode("utf-8"), media
     if isinstance(value, Mapping) and _is_link(value):
         return json.dumps(_without_nulls(value)).encode("utf-8"), JSON

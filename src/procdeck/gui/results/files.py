@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 import mimetypes
 import re
@@ -175,11 +176,10 @@ def inline_file(item: ResultItem) -> InlineFile | None:
         media = head[5:].split(";")[0].lower() or "application/octet-stream"
         text, wants_base64 = payload, True
     if (wants_base64 or _is_binary(media)) and _BASE64.match(text):
-        try:
+        # not base64 after all: the text itself
+        with contextlib.suppress(binascii.Error, ValueError):
             return InlineFile(base64.b64decode("".join(text.split()), validate=True),
                               media or "application/octet-stream")
-        except (binascii.Error, ValueError):
-            pass  # not base64 after all: the text itself
     return InlineFile(text.encode("utf-8"), media or "text/plain")
 
 

@@ -9,6 +9,7 @@ Panel.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import math
 from collections.abc import Iterator, Mapping
@@ -336,10 +337,9 @@ def render_item_body(item: ResultItem, *, dataset_summary: str | None = None,
         if item.preview == "csv":
             from procdeck.gui.results.previews import PreviewError, render_csv_preview
 
-            try:
+            # a text that is no CSV after all is shown as the text it is
+            with contextlib.suppress(PreviewError):
                 return render_csv_preview(str(item.value))
-            except PreviewError:
-                pass  # shown as the text it is
         return f'<pre class="pdr-text">{escape(str(item.value))}</pre>'
     if item.kind == "table":
         return render_table(item.value)
