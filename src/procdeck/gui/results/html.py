@@ -72,6 +72,7 @@ RESULTS_CSS = """
 .pdr-error { color: var(--pd-bad, #c81e1e); }
 .pdr-python + .pdr-python { margin-top: 2px; opacity: 0.8; }
 .pdr-scroll { max-height: 320px; overflow: auto; }
+.pdr-csv td, .pdr-csv th { white-space: nowrap; }  /* timestamps stay on one line */
 .pdr-note { margin: 4px 0; }
 .pdr-svg { background: var(--pd-surface-2, #f8fafc); border-radius: 6px; }
 """
