@@ -49,6 +49,16 @@ from procdeck.results.errors import ResultTooLargeError
 __all__ = ["FetchedDownload", "ResultView"]
 
 _TABLE_PAGE = 10
+# Downloads look like buttons: Panel's download button has no border in the app's design.
+_DOWNLOAD_CSS = """
+.bk-btn { border: 1px solid var(--pd-accent, #2563eb) !important;
+  color: var(--pd-accent, #2563eb) !important; background: transparent !important;
+  border-radius: 8px; font-weight: 600; }
+.bk-btn:hover {
+  background: color-mix(in srgb, var(--pd-accent, #2563eb) 10%, transparent) !important; }
+"""
+_BUTTON: dict[str, Any] = {"button_type": "primary", "button_style": "outline",
+                           "stylesheets": [_DOWNLOAD_CSS]}
 
 
 def _html(markup: str, **params: Any) -> pn.pane.HTML:
@@ -144,7 +154,7 @@ class ResultView(Viewer):
         download_all = pn.widgets.FileDownload(
             callback=partial(_json_file, mapping), filename=download_filename(self.job_id),
             label="Download all results (JSON)", width=220,
-            embed=False,
+            embed=False, **_BUTTON,
         )
         head = _html(
             f'<div class="pdr pdr-head"><strong>Results of {escape(self.job_id)}</strong>'
@@ -197,12 +207,12 @@ class ResultView(Viewer):
                 return pn.widgets.FileDownload(
                     callback=partial(_json_file, item.raw),
                     filename=download_filename(self.job_id, item.key),
-                    label=f"Download {item.key} (JSON)", width=200, embed=False,
+                    label=f"Download {item.key} (JSON)", width=200, embed=False, **_BUTTON,
                 )
             name = file_name(item, self.job_id)
             return pn.widgets.FileDownload(
                 callback=partial(io.BytesIO, inline.data), filename=name,
-                label=f"Download {name}", width=220, embed=False,
+                label=f"Download {name}", width=220, embed=False, **_BUTTON,
             )
         if is_zarr(item):
             return _html('<div class="pdr pdr-muted pd-result-note">A Zarr store is a '
@@ -212,7 +222,7 @@ class ResultView(Viewer):
         name = file_name(item, self.job_id)
         button = FetchedDownload(
             fetch=partial(self._fetch_file, item, message), filename=name,
-            label=f"Download {name}", width=220,
+            label=f"Download {name}", width=220, **_BUTTON,
         )
         return button
 
