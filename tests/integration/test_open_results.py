@@ -14,17 +14,16 @@ import os
 import textwrap
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
+import PIL.Image as PIL_Image
 import pytest
+import xarray as xr
 
 from procdeck import AsyncClient, Client
 from procdeck.client.errors import AuthenticationError, JobFailedError
 from procdeck.results import ResultOpenError, ResultTooLargeError
 from procdeck.server.testing import ServerProcess
-
-xr = pytest.importorskip("xarray", reason="the xarray extra is part of the test install")
-pd = pytest.importorskip("pandas")
-gpd = pytest.importorskip("geopandas")
-PIL_Image = pytest.importorskip("PIL.Image")
 
 TOKEN = "open-results-token-0123456789"
 DOC = {"response": "document"}
@@ -185,6 +184,22 @@ def test_raw_json_and_records(client):
     assert client.open_job_result(job_id) == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
     frame = client.open_job_result(job_id, as_="pandas")
     assert isinstance(frame, pd.DataFrame) and len(frame) == 10
+
+
+def test_file_outputs_of_raw_answers_open_from_link_headers_and_multipart(client):
+    # raw, one file output: the server answers 204 with a Link header to the file
+    job = client.execute_process("sample_table", {"inputs": {"rows": 9}, "response": "raw"})
+    job_id = client.wait_for_job(job.jobID, timeout=30).jobID
+    frame = client.open_job_result(job_id, "table")
+    assert isinstance(frame, pd.DataFrame) and len(frame) == 9
+    # raw, an inline output and a file output: multipart, the file as an empty part
+    job = client.execute_process("sample_features", {"inputs": {"count": 4}, "response": "raw"})
+    job_id = client.wait_for_job(job.jobID, timeout=30).jobID
+    opened = client.open_job_result(job_id)
+    assert sorted(opened) == ["features", "features_file"]
+    for name in opened:
+        assert isinstance(opened[name], gpd.GeoDataFrame), name
+        assert (opened[name].geom_type == "Point").sum() == 4, name
 
 
 def test_open_waits_for_the_job_and_a_failed_job_is_an_error(client):
