@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 import os
 import sys
 from collections.abc import Callable
@@ -38,11 +39,37 @@ AUTO_PROGRESS_BYTES = 8 << 20
 _META = ".procdeck-meta.json"
 
 _EXTENSIONS = {
-    "text/csv": ".csv", "application/json": ".json", "application/geo+json": ".geojson",
-    "image/png": ".png", "image/jpeg": ".jpg", "image/tiff": ".tif", "image/gif": ".gif",
-    "application/x-netcdf": ".nc", "application/netcdf": ".nc",
-    "application/vnd.apache.parquet": ".parquet", "text/plain": ".txt", "text/html": ".html",
-    "application/xml": ".xml", "text/xml": ".xml",
+    "text/csv": ".csv",
+    "application/csv": ".csv",
+    "text/tab-separated-values": ".tsv",
+    "application/geo+json": ".geojson",
+    "application/vnd.geo+json": ".geojson",
+    "application/json": ".json",
+    "application/ld+json": ".jsonld",
+    "text/plain": ".txt",
+    "text/html": ".html",
+    "text/markdown": ".md",
+    "application/xml": ".xml",
+    "text/xml": ".xml",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/jpg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/svg+xml": ".svg",
+    "image/tiff": ".tif",
+    "image/tiff; application=geotiff": ".tif",
+    "application/x-netcdf": ".nc",
+    "application/netcdf": ".nc",
+    "application/x-hdf5": ".h5",
+    "application/zarr": ".zarr",
+    "application/x-zarr": ".zarr",
+    "application/vnd.apache.parquet": ".parquet",
+    "application/x-parquet": ".parquet",
+    "application/zip": ".zip",
+    "application/gzip": ".gz",
+    "application/pdf": ".pdf",
+    "application/octet-stream": ".bin",
 }
 
 ProgressLike = bool | Callable[[int, int | None], Any] | None
@@ -50,14 +77,25 @@ ProgressLike = bool | Callable[[int, int | None], Any] | None
 ``False``: none; a callable: called with (bytes so far, total bytes or None)."""
 
 
-def extension_for(media_type: str | None) -> str:
-    """A file extension for a media type (``.bin`` when unknown)."""
-    kind = (media_type or "").split(";", 1)[0].strip().lower()
+def extension_for(media_type: str | None, default: str = ".bin") -> str:
+    """A file extension for a media type: ``.csv`` for text/csv, ``.geojson`` for
+    application/geo+json, ... (``.txt`` for other text, else ``default``)."""
+    media = (media_type or "").lower().strip()
+    if not media:
+        return default
+    if media in _EXTENSIONS:  # with parameters: "image/tiff; application=geotiff"
+        return _EXTENSIONS[media]
+    kind = media.split(";", 1)[0].strip()
     if kind in _EXTENSIONS:
         return _EXTENSIONS[kind]
     if kind.endswith("+json"):
         return ".json"
-    return ".txt" if kind.startswith("text/") else ".bin"
+    if kind.endswith("+xml"):
+        return ".xml"
+    guessed = mimetypes.guess_extension(kind, strict=False)
+    if guessed:
+        return guessed
+    return ".txt" if kind.startswith("text/") else default
 
 
 def cache_root() -> Path:

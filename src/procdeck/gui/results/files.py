@@ -19,13 +19,13 @@ import base64
 import binascii
 import contextlib
 import json
-import mimetypes
 import re
 import shlex
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from procdeck.client._download import extension_for
 from procdeck.gui.results.kinds import ResultItem
 
 __all__ = [
@@ -44,39 +44,6 @@ __all__ = [
 MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024  # above: the link's URL and the CLI line instead
 MAX_PREVIEW_BYTES = 20 * 1024 * 1024  # previews fetch at most this much
 
-_EXTENSIONS = {
-    "text/csv": ".csv",
-    "application/csv": ".csv",
-    "text/tab-separated-values": ".tsv",
-    "application/geo+json": ".geojson",
-    "application/vnd.geo+json": ".geojson",
-    "application/json": ".json",
-    "application/ld+json": ".jsonld",
-    "text/plain": ".txt",
-    "text/html": ".html",
-    "text/markdown": ".md",
-    "application/xml": ".xml",
-    "text/xml": ".xml",
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/jpg": ".jpg",
-    "image/gif": ".gif",
-    "image/webp": ".webp",
-    "image/svg+xml": ".svg",
-    "image/tiff": ".tif",
-    "image/tiff; application=geotiff": ".tif",
-    "application/x-netcdf": ".nc",
-    "application/netcdf": ".nc",
-    "application/x-hdf5": ".h5",
-    "application/zarr": ".zarr",
-    "application/x-zarr": ".zarr",
-    "application/vnd.apache.parquet": ".parquet",
-    "application/x-parquet": ".parquet",
-    "application/zip": ".zip",
-    "application/gzip": ".gz",
-    "application/pdf": ".pdf",
-    "application/octet-stream": ".bin",
-}
 _TEXT_TYPES = re.compile(r"^(text/.*|application/(.*\+)?(json|xml|csv|yaml|x-yaml|javascript))$")
 _BASE64 = re.compile(r"^[A-Za-z0-9+/=\s]+$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -90,23 +57,6 @@ def media_type_of(item: ResultItem) -> str | None:
     if media.startswith("image/tiff") and "geotiff" in media:
         return "image/tiff"
     return media.split(";")[0].strip() or None
-
-
-def extension_for(media_type: str | None, default: str = ".bin") -> str:
-    """``.csv`` for text/csv, ``.geojson`` for application/geo+json, ... (else ``default``)."""
-    if not media_type:
-        return default
-    media = media_type.lower().strip()
-    if media in _EXTENSIONS:
-        return _EXTENSIONS[media]
-    media = media.split(";")[0].strip()
-    if media in _EXTENSIONS:
-        return _EXTENSIONS[media]
-    if media.endswith("+json"):
-        return ".json"
-    if media.endswith("+xml"):
-        return ".xml"
-    return mimetypes.guess_extension(media, strict=False) or default
 
 
 def _safe(text: str) -> str:
