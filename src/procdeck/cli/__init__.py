@@ -8,7 +8,7 @@ Each area registers its sub-commands on the shared typer app: client commands
 from __future__ import annotations
 
 # Importing each sub-command module registers its commands on ``app``.
-from procdeck.cli import client_cmds, gui_cmds, server_cmds  # noqa: F401
+from procdeck.cli import apikey_cmds, client_cmds, gui_cmds, server_cmds  # noqa: F401
 from procdeck.cli._app import app
 
 

@@ -54,6 +54,15 @@ def serve(
         typer.Option(help="File holding an access token: every route but the landing page "
                      "and the API docs then requires 'Authorization: Bearer <token>'."),
     ] = None,
+    api_keys: Annotated[
+        Path | None,
+        typer.Option("--api-keys", help="TOML file of API keys (made with `procdeck api-key "
+                     "add`); a key is accepted in the --api-key-header header or as "
+                     "'Authorization: Bearer <key>'. Re-read when it changes."),
+    ] = None,
+    api_key_header: Annotated[
+        str, typer.Option(help="Request header that carries an API key.")
+    ] = "X-API-Key",
     cors_origin: Annotated[
         list[str] | None,
         typer.Option("--cors-origin", help="Origin a browser page may call the API from, "
@@ -88,6 +97,7 @@ def serve(
         raise typer.Exit(2) from exc
     _check_executor(executor, scheduler)
     security = _security_settings(token_file, cors_origin or [], max_body_size)
+    security = _with_api_keys(security, api_keys, api_key_header)
     run_server(
         host,
         port,
@@ -137,6 +147,30 @@ def _security_settings(
             raise typer.Exit(2)
     return SecuritySettings(token=token, cors_origins=tuple(o.rstrip("/") for o in origins),
                             max_body_size=limit)
+
+
+def _with_api_keys(
+    security: SecuritySettings, api_keys: Path | None, header: str
+) -> SecuritySettings:
+    """``security`` with the API key file; exit 2 (with why) when it or the header is unusable."""
+    from dataclasses import replace
+
+    from procdeck.server.auth import ApiKeyFileError, read_api_keys
+    from procdeck.server.auth.apikeys import loose_mode_warning
+
+    if api_keys is None:
+        return security
+    try:
+        read_api_keys(api_keys)
+        updated = replace(security, api_keys=api_keys.expanduser().resolve(),
+                          api_key_header=header)
+    except (ApiKeyFileError, ValueError) as exc:
+        typer.echo(f"procdeck serve: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    warning = loose_mode_warning(api_keys)
+    if warning:
+        typer.echo(f"procdeck serve: WARNING: {warning}", err=True)
+    return updated
 
 
 def _callback_settings(hosts: list[str]) -> CallbackSettings | None:

@@ -20,6 +20,7 @@ from pydantic.json_schema import models_json_schema
 
 from procdeck import __version__
 from procdeck.ogc.models import ApiError, ProcessRequest
+from procdeck.server.auth.openapi import document_sign_in
 from procdeck.server.callbacks import Attempt, CallbackDeliverer, CallbackSettings
 from procdeck.server.errors import install_error_handlers
 from procdeck.server.executors import JobExecutor, make_executor
@@ -207,8 +208,10 @@ def openapi_31(app: FastAPI) -> dict[str, Any]:
         "path": ["table.csv"],
     })
     settings: SecuritySettings = app.state.security
-    document_problems(schema, token_required=settings.token is not None,
-                      public_paths=PUBLIC_PATHS)
+    document_problems(schema, token_required=False, public_paths=PUBLIC_PATHS)
+    document_sign_in(schema, token=settings.token is not None,
+                     api_key_header=settings.api_key_header if settings.api_keys else None,
+                     oidc_discovery=None, public_paths=PUBLIC_PATHS)
     app.state.openapi_31 = schema
     return schema
 
@@ -272,6 +275,25 @@ def _callbacks_to(callbacks: CallbackSettings | None) -> str:
     return f", callbacks to {', '.join(sorted(callbacks.allowed_hosts))}"
 
 
+def _sign_in_note(security: SecuritySettings) -> str:
+    methods = [name for name, used in (("access token", security.token is not None),
+                                       ("API key", security.api_keys is not None)) if used]
+    return f", {' or '.join(methods)} required" if methods else ""
+
+
+def _log_sign_in(level: str) -> None:
+    """Send the sign-in log (refusals at INFO, never credentials) to stderr, as uvicorn's."""
+    auth_log = logging.getLogger("procdeck.server.auth")
+    if auth_log.handlers:
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("procdeck: %(levelname)s: %(message)s"))
+    auth_log.addHandler(handler)
+    auth_log.setLevel(level.upper() if level.upper() in logging.getLevelNamesMapping()
+                      else logging.INFO)
+    auth_log.propagate = False
+
+
 def run_server(
     host: str = "127.0.0.1",
     port: int = 8008,
@@ -301,11 +323,11 @@ def run_server(
     registry = load_registry(processes)
     store = store if store is not None else default_store_path()
     security = security or SecuritySettings()
-    if security.token is None and not is_loopback(host):
+    if not security.sign_in_required and not is_loopback(host):
         print(
             f"procdeck: WARNING: serving on {host} without an access token: anyone who can "
             "reach this address can run processes and read every job "
-            "(use --token-file, or --host 127.0.0.1)",
+            "(use --token-file, --api-keys or --auth oidc, or --host 127.0.0.1)",
             file=sys.stderr,
             flush=True,
         )
@@ -315,10 +337,11 @@ def run_server(
     print(
         f"procdeck: serving {len(registry)} process(es) on http://{host}:{port} "
         f"(store: {store}, workers: {workers}{_jobs_on(executor, scheduler)}"
-        f"{', access token required' if security.token else ''}"
+        f"{_sign_in_note(security)}"
         f"{_callbacks_to(callbacks)})",
         flush=True,
     )
+    _log_sign_in(log_level)
     uvicorn.run(
         app,
         host=host,

@@ -7,8 +7,13 @@ CORS middleware when origins are configured. The guard is pure ASGI (no
 ``BaseHTTPMiddleware``): it adds a few attribute reads to a request, which
 keeps the hot submission route fast.
 
-Every refusal is an RFC 7807 problem: 401 (missing or wrong token: one answer
-for both, nothing about the token), 413 (body above the limit, with or without
+Sign-in (the shared token, API keys, OpenID Connect) is judged by the gate of
+:mod:`procdeck.server.auth`; the guard puts the accepted
+:class:`~procdeck.server.identity.Principal` in the scope (:data:`SCOPE_KEY`).
+
+Every refusal is an RFC 7807 problem: 401 (missing or refused credentials;
+with only the shared token one answer for every case, nothing about the
+token), 503 (the identity provider does not answer), 413 (body above the limit, with or without
 ``Content-Length``), 415 (a POST body that is not JSON). JSON nesting is
 checked by the execute route with :func:`check_json_depth` (400).
 """
@@ -27,7 +32,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from procdeck.server.auth import (
+    DEFAULT_API_KEY_HEADER,
+    ApiKeyAuthenticator,
+    ApiKeyStore,
+    Authenticator,
+    Credentials,
+    Refusal,
+    Refused,
+    SignInGate,
+)
 from procdeck.server.errors import PROBLEM_JSON, ProblemError
+from procdeck.server.identity import SCOPE_KEY, Principal
 
 __all__ = [
     "DEFAULT_MAX_BODY_SIZE",
@@ -35,12 +51,14 @@ __all__ = [
     "PUBLIC_PATHS",
     "RequestGuard",
     "SecuritySettings",
+    "SharedTokenAuthenticator",
     "TokenFileError",
     "check_json_depth",
     "install_security",
     "is_loopback",
     "parse_size",
     "read_token_file",
+    "sign_in_gate",
 ]
 
 DEFAULT_MAX_BODY_SIZE = 16 * 1024 * 1024
@@ -66,27 +84,44 @@ class SecuritySettings:
     """The operator's security choices; the defaults are an open loopback server.
 
     ``token``: when set, every route but :data:`PUBLIC_PATHS` requires
-    ``Authorization: Bearer <token>``. ``cors_origins``: origins a browser
-    page may call the API from (none by default: CORS off).
+    ``Authorization: Bearer <token>``. ``api_keys``: a key file (see
+    :mod:`procdeck.server.auth.apikeys`); its keys are accepted in the
+    ``api_key_header`` header or as bearer tokens. When several methods are
+    set, a request passes if any accepts it. ``cors_origins``: origins a
+    browser page may call the API from (none by default: CORS off).
     """
 
     token: str | None = field(default=None, repr=False)
     cors_origins: tuple[str, ...] = ()
     max_body_size: int = DEFAULT_MAX_BODY_SIZE
     max_json_depth: int = DEFAULT_MAX_JSON_DEPTH
+    api_keys: Path | None = None
+    api_key_header: str = DEFAULT_API_KEY_HEADER
 
     def __post_init__(self) -> None:
         if self.token is not None and not self.token.strip():
             raise ValueError("the access token must not be empty")
+        if not _HEADER_NAME.fullmatch(self.api_key_header) \
+                or self.api_key_header.lower() == "authorization":
+            raise ValueError(f"not a usable header name for API keys: {self.api_key_header!r}")
         if self.max_body_size < 1:
             raise ValueError("max_body_size must be at least 1 byte")
         if self.max_json_depth < 1:
             raise ValueError("max_json_depth must be at least 1")
 
+    @property
+    def sign_in_required(self) -> bool:
+        """True when some sign-in method is configured (requests need credentials)."""
+        return self.token is not None or self.api_keys is not None
+
     def __repr__(self) -> str:
         token = "set" if self.token else "none"
-        return (f"SecuritySettings(token={token}, cors_origins={self.cors_origins!r}, "
+        keys = f", api_keys={str(self.api_keys)!r}" if self.api_keys is not None else ""
+        return (f"SecuritySettings(token={token}{keys}, cors_origins={self.cors_origins!r}, "
                 f"max_body_size={self.max_body_size}, max_json_depth={self.max_json_depth})")
+
+
+_HEADER_NAME = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+")
 
 
 class TokenFileError(ValueError):
@@ -153,10 +188,6 @@ def check_json_depth(document: Any, limit: int) -> None:
                      if isinstance(child, dict | list))
 
 
-def _digest(value: bytes) -> bytes:
-    return hashlib.sha256(value).digest()
-
-
 def _problem(status: int, title: str, detail: str,
              headers: list[tuple[bytes, bytes]] | None = None) -> tuple[bytes, list]:
     body = json.dumps({"type": "about:blank", "title": title, "status": status,
@@ -175,12 +206,70 @@ def _is_json_type(value: bytes) -> bool:
     )
 
 
+def _digest(value: bytes) -> bytes:
+    return hashlib.sha256(value).digest()
+
+
+_TOKEN_HOLDER = Principal(user=None, method="token")
+
+
+class SharedTokenAuthenticator:
+    """Accepts ``Authorization: Bearer <token>`` with the operator's one token.
+
+    Compares SHA-256 digests with :func:`hmac.compare_digest` (equal lengths
+    whatever was sent, constant time), once per request that has an
+    ``Authorization`` header. Whoever holds the token sees every job.
+    """
+
+    method = "token"
+
+    def __init__(self, token: str) -> None:
+        self._digest = _digest(token.encode())
+
+    def __repr__(self) -> str:
+        return "SharedTokenAuthenticator(token=set)"
+
+    async def authenticate(self, credentials: Credentials) -> Principal | None:
+        """The token holder, or :class:`Refused`; None without an Authorization header."""
+        if credentials.scheme is None:
+            return None
+        given = _digest((credentials.token or "").encode("latin-1", "replace"))
+        # Evaluate both parts always: no early exit that timing could reveal.
+        right_token = hmac.compare_digest(given, self._digest)
+        if (credentials.scheme == "bearer") & right_token:
+            return _TOKEN_HOLDER
+        raise Refused("the access token is not valid", specific=0)
+
+
+def sign_in_gate(settings: SecuritySettings) -> SignInGate | None:
+    """The gate for the configured sign-in methods; None on an open server.
+
+    Order: the shared token, API keys. Raises
+    :class:`~procdeck.server.auth.ApiKeyFileError` for an unusable key file.
+    """
+    authenticators: list[Authenticator] = []
+    if settings.token is not None:
+        authenticators.append(SharedTokenAuthenticator(settings.token))
+    if settings.api_keys is not None:
+        authenticators.append(ApiKeyAuthenticator(ApiKeyStore(settings.api_keys)))
+    if not authenticators:
+        return None
+    only_token = len(authenticators) == 1 and settings.token is not None
+    return SignInGate(
+        authenticators,
+        api_key_header=settings.api_key_header if settings.api_keys is not None else None,
+        missing=("This server requires a valid access token (Authorization: Bearer <token>)"
+                 if only_token else None),
+        uniform=only_token,
+    )
+
+
 class _BodyTooLarge(Exception):
     pass
 
 
 class RequestGuard:
-    """ASGI middleware: token check, body size limit and JSON content type on POST.
+    """ASGI middleware: sign-in, body size limit and JSON content type on POST.
 
     Bodies of POST/PUT/PATCH requests are read here (up to the limit, also
     when sent chunked without ``Content-Length``) and replayed to the app.
@@ -189,38 +278,24 @@ class RequestGuard:
     def __init__(self, app: ASGIApp, settings: SecuritySettings) -> None:
         self.app = app
         self.settings = settings
-        token = settings.token
-        # Compare digests: equal length whatever was sent, and compare_digest is constant-time.
-        self._token_digest = _digest(token.encode()) if token else None
+        self._gate = sign_in_gate(settings)
         self._limit = settings.max_body_size
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self._token_digest is not None and scope["path"] not in PUBLIC_PATHS \
-                and not self._authorized(scope):
-            await self._refuse(send, 401, "Unauthorized",
-                               "This server requires a valid access token "
-                               "(Authorization: Bearer <token>)",
-                               [(b"www-authenticate", b'Bearer realm="procdeck"')])
-            return
+        if self._gate is not None and scope["path"] not in PUBLIC_PATHS:
+            outcome = await self._gate.check(scope)
+            if isinstance(outcome, Refusal):
+                await self._refuse(send, outcome.status, outcome.title, outcome.detail,
+                                   list(outcome.headers))
+                return
+            scope[SCOPE_KEY] = outcome
         if scope["method"] in _BODY_METHODS:
             await self._guard_body(scope, receive, send)
             return
         await self.app(scope, receive, send)
-
-    def _authorized(self, scope: Scope) -> bool:
-        expected = self._token_digest
-        assert expected is not None
-        for name, value in scope["headers"]:
-            if name == b"authorization":
-                scheme, _, credentials = value.strip().partition(b" ")
-                given = _digest(credentials.strip())
-                # Evaluate both parts always: no early exit that timing could reveal.
-                right_token = hmac.compare_digest(given, expected)
-                return (scheme.lower() == b"bearer") & right_token
-        return False
 
     async def _guard_body(self, scope: Scope, receive: Receive, send: Send) -> None:
         content_type: bytes | None = None
@@ -304,7 +379,8 @@ def install_security(app: Any, settings: SecuritySettings) -> None:
             _cors_middleware(),
             allow_origins=list(settings.cors_origins),
             allow_methods=["GET", "POST", "DELETE"],
-            allow_headers=["Authorization", "Content-Type", "Prefer", "Accept"],
+            allow_headers=["Authorization", "Content-Type", "Prefer", "Accept",
+                           *([settings.api_key_header] if settings.api_keys else [])],
             expose_headers=["Location", "Link", "Preference-Applied"],
             max_age=600,
         )
